@@ -1,0 +1,3 @@
+module framecast.dev/shared
+
+go 1.26
