@@ -1,0 +1,21 @@
+import "./style.css";
+import { mount } from "./app";
+import { Backend, wailsBackend } from "./backend";
+
+// Outside Wails (vite dev in a browser) the UI runs on an in-memory backend
+// so it can be worked on without the Go side.
+function browserBackend(): Backend {
+  let settings = { serverURL: "http://127.0.0.1:8080" };
+  return {
+    version: async () => "browser preview",
+    getSettings: async () => settings,
+    saveSettings: async (s) => {
+      settings = s;
+    },
+  };
+}
+
+const root = document.getElementById("app")!;
+mount(root, wailsBackend() ?? browserBackend()).catch((err) => {
+  root.textContent = `Framecast could not start: ${String(err)}`;
+});
