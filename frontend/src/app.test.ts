@@ -29,6 +29,7 @@ describe("app shell", () => {
     expect(root.querySelector("[data-testid=version]")!.textContent).toBe("v-test");
     expect(root.querySelector("[data-testid=library-empty]")).not.toBeNull();
     expect(root.querySelector<HTMLInputElement>("#server-url")!.value).toBe("http://127.0.0.1:8080");
+    expect(root.dataset.ready).toBe("true");
   });
 
   it("saves a valid server address", async () => {
@@ -48,6 +49,19 @@ describe("app shell", () => {
     expect(saved).toEqual([]);
     expect(root.querySelector("[data-testid=settings-status]")!.textContent).toMatch(/http:\/\/ or https:\/\//);
   });
+});
+
+it("stays hidden when the backend fails", async () => {
+  const root = document.createElement("div");
+  const backend: Backend = {
+    version: async () => "v",
+    getSettings: async () => {
+      throw new Error("no Go side");
+    },
+    saveSettings: async () => {},
+  };
+  await expect(mount(root, backend)).rejects.toThrow("no Go side");
+  expect(root.dataset.ready).toBeUndefined();
 });
 
 describe("validateServerURL", () => {

@@ -34,6 +34,9 @@ export async function mount(root: HTMLElement, backend: Backend): Promise<void> 
   const [v, settings] = await Promise.all([backend.version(), backend.getSettings()]);
   version.textContent = v;
   input.value = settings.serverURL;
+  // The shell stays hidden until the Go side has answered, so a visible
+  // window means the app really works (the GUI smoke test relies on it).
+  root.dataset.ready = "true";
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();

@@ -18,4 +18,5 @@ function browserBackend(): Backend {
 const root = document.getElementById("app")!;
 mount(root, wailsBackend() ?? browserBackend()).catch((err) => {
   root.textContent = `Framecast could not start: ${String(err)}`;
+  root.dataset.ready = "error";
 });

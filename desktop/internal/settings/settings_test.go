@@ -1,0 +1,67 @@
+package settings
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultsWhenNothingSaved(t *testing.T) {
+	t.Setenv("FRAMECAST_SERVER_URL", "")
+	got, err := NewStore(t.TempDir()).Load()
+	if err != nil || got.ServerURL != DefaultServerURL {
+		t.Fatalf("Load = %+v, %v", got, err)
+	}
+}
+
+func TestSaveThenLoad(t *testing.T) {
+	t.Setenv("FRAMECAST_SERVER_URL", "")
+	dir := filepath.Join(t.TempDir(), "nested")
+	s := NewStore(dir)
+	if err := s.Save(Settings{ServerURL: " https://cast.example.com/ "}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewStore(dir).Load()
+	if err != nil || got.ServerURL != "https://cast.example.com" {
+		t.Fatalf("Load = %+v, %v", got, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("settings dir mode = %v, %v", fi.Mode(), err)
+	}
+}
+
+func TestSaveRefusesBadAddressAndKeepsOld(t *testing.T) {
+	t.Setenv("FRAMECAST_SERVER_URL", "")
+	s := NewStore(t.TempDir())
+	if err := s.Save(Settings{ServerURL: "http://good.example"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "good.example", "ftp://x.example", "http://x.example/?q=1"} {
+		if err := s.Save(Settings{ServerURL: bad}); err == nil {
+			t.Errorf("Save(%q) succeeded", bad)
+		}
+	}
+	got, _ := s.Load()
+	if got.ServerURL != "http://good.example" {
+		t.Fatalf("a refused save changed the settings: %+v", got)
+	}
+}
+
+func TestEnvOverridesServer(t *testing.T) {
+	t.Setenv("FRAMECAST_SERVER_URL", "http://127.0.0.1:9999")
+	got, _ := NewStore(t.TempDir()).Load()
+	if got.ServerURL != "http://127.0.0.1:9999" {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestDamagedFileIsReported(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "settings.json"), []byte("{nope"), 0o600)
+	_, err := NewStore(dir).Load()
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("err = %v", err)
+	}
+}
