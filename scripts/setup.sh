@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Framecast needs on Debian 12.
+# Idempotent and quick when everything is present: it installs only what is
+# missing, and starts PostgreSQL only when it is not running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*"; }
+sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages. Build: cgo toolchain, WebKitGTK 4.1 for the window. Run
+# and test: ffmpeg, Xvfb + xdotool + ImageMagick for GUI and capture tests,
+# PulseAudio (null sink) and sox for audio, Chromium for web tests,
+# PostgreSQL for the scale-out backend.
+packages=(
+  build-essential pkg-config git ca-certificates
+  libgtk-3-dev libwebkit2gtk-4.1-dev
+  ffmpeg sox
+  xvfb xauth x11-utils xdotool imagemagick dbus-x11
+  pulseaudio pulseaudio-utils
+  chromium
+  postgresql
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_ apt-get update -qq
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+# PostgreSQL: the scale-out backend's tests need a running server.
+if command -v pg_lsclusters >/dev/null; then
+  if ! pg_lsclusters -h 2>/dev/null | awk '$4 == "online"' | grep -q .; then
+    cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+    if [ -n "$cluster" ]; then
+      log "starting PostgreSQL cluster $cluster"
+      # shellcheck disable=SC2086
+      sudo_ pg_ctlcluster $cluster start
+    fi
+  fi
+fi
+
+# Go and Node must already be there (the machine image provides them).
+command -v go >/dev/null || { echo "setup: Go 1.26 is required (https://go.dev/dl)"; exit 1; }
+command -v npm >/dev/null || { echo "setup: Node 20.19+ with npm is required"; exit 1; }
+
+# Frontend packages: npm ci when node_modules is missing or older than the lock.
+if [ ! -f frontend/node_modules/.package-lock.json ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+  log "installing frontend packages (npm ci)"
+  (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+log "ok"
