@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 log() { printf 'setup: %s\n' "$*"; }
 sudo_() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Go and Node must already be there (the machine image provides them).
+command -v go >/dev/null || { echo "setup: Go 1.26 is required (https://go.dev/dl)"; exit 1; }
+command -v npm >/dev/null || { echo "setup: Node 20.19+ with npm is required"; exit 1; }
+
 # Debian packages. Build: cgo toolchain, WebKitGTK 4.1 for the window. Run
 # and test: ffmpeg, Xvfb + xdotool + ImageMagick for GUI and capture tests,
 # PulseAudio (null sink) and sox for audio, Chromium for web tests,
@@ -20,6 +24,7 @@ packages=(
   pulseaudio pulseaudio-utils
   chromium
   postgresql
+  gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -29,6 +34,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   sudo_ apt-get update -qq
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+# Windows cross-build: mingw-w64 for cgo, NSIS for the installer (above);
+# go-winres for the exe's icon, version info and manifest.
+PATH="$(go env GOPATH)/bin:$PATH"
+if ! command -v go-winres >/dev/null; then
+  log "installing go-winres"
+  go install github.com/tc-hib/go-winres@v0.3.3
 fi
 
 # PostgreSQL: the scale-out backend's tests need a running server.
@@ -42,10 +55,6 @@ if command -v pg_lsclusters >/dev/null; then
     fi
   fi
 fi
-
-# Go and Node must already be there (the machine image provides them).
-command -v go >/dev/null || { echo "setup: Go 1.26 is required (https://go.dev/dl)"; exit 1; }
-command -v npm >/dev/null || { echo "setup: Node 20.19+ with npm is required"; exit 1; }
 
 # Frontend packages: npm ci when node_modules is missing or older than the lock.
 if [ ! -f frontend/node_modules/.package-lock.json ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
