@@ -2,6 +2,10 @@
 // PulseAudio, ...) and fails a test loudly when one is missing. It never
 // skips: `make setup` installs everything, so a missing tool is a defect of
 // the machine or of the setup script, and CI must see it.
+//
+// The Start* functions do the same for programs that are not tests (the
+// recording benchmark): they return an error instead of failing a test, and
+// the caller stops what it started.
 package testenv
 
 import (
@@ -12,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,11 +24,19 @@ import (
 // Require returns the absolute path of an executable, or fails the test.
 func Require(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
+	p, err := lookPath(name)
 	if err != nil {
-		t.Fatalf("%s is required by this test but was not found in PATH; run `make setup` (CI=%q)", name, os.Getenv("CI"))
+		t.Fatalf("%v (CI=%q)", err, os.Getenv("CI"))
 	}
 	return p
+}
+
+func lookPath(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s is required but was not found in PATH; run `make setup`", name)
+	}
+	return p, nil
 }
 
 // InCI reports whether the tests run under CI (CI=true).
@@ -34,33 +47,50 @@ type Display struct {
 	Name   string // e.g. ":99"
 	Width  int
 	Height int
+	cmd    *exec.Cmd
 }
 
 // Env returns the environment variable that points X clients at this display.
 func (d *Display) Env() string { return "DISPLAY=" + d.Name }
+
+// Stop ends the server. Tests need not call it: Xvfb registers it as cleanup.
+func (d *Display) Stop() { stop(d.cmd) }
 
 // Xvfb starts a virtual X server of the given size (24-bit) and stops it when
 // the test ends. The display number is chosen by Xvfb itself (-displayfd), so
 // parallel tests never collide.
 func Xvfb(t testing.TB, width, height int) *Display {
 	t.Helper()
-	bin := Require(t, "Xvfb")
+	d, err := StartXvfb(width, height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return d
+}
+
+// StartXvfb starts a virtual X server like Xvfb does, for programs that are
+// not tests. The caller must call Stop.
+func StartXvfb(width, height int) (*Display, error) {
+	bin, err := lookPath("Xvfb")
+	if err != nil {
+		return nil, err
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		t.Fatalf("xvfb: pipe: %v", err)
+		return nil, fmt.Errorf("xvfb: pipe: %w", err)
 	}
 	defer r.Close()
 	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0",
 		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-ac", "+extension", "MIT-SHM")
 	cmd.ExtraFiles = []*os.File{w}
-	var stderr strings.Builder
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		w.Close()
-		t.Fatalf("xvfb: start: %v", err)
+		return nil, fmt.Errorf("xvfb: start: %w", err)
 	}
 	w.Close()
-	t.Cleanup(func() { stop(cmd) })
 
 	num := make(chan string, 1)
 	go func() {
@@ -70,13 +100,14 @@ func Xvfb(t testing.TB, width, height int) *Display {
 	select {
 	case n := <-num:
 		if n == "" {
-			t.Fatalf("xvfb exited before announcing its display: %s", stderr.String())
+			stop(cmd)
+			return nil, fmt.Errorf("xvfb exited before announcing its display: %s", stderr.String())
 		}
-		return &Display{Name: ":" + n, Width: width, Height: height}
+		return &Display{Name: ":" + n, Width: width, Height: height, cmd: cmd}, nil
 	case <-time.After(15 * time.Second):
-		t.Fatalf("xvfb did not start within 15s: %s", stderr.String())
+		stop(cmd)
+		return nil, fmt.Errorf("xvfb did not start within 15s: %s", stderr.String())
 	}
-	return nil
 }
 
 // Pulse is a running PulseAudio server with one null sink.
@@ -85,6 +116,7 @@ type Pulse struct {
 	Sink    string // the null sink's name: play into it
 	Monitor string // the sink's monitor source: record from it
 	dir     string
+	cmd     *exec.Cmd
 }
 
 // Env returns the variables that point PulseAudio clients at this server.
@@ -92,18 +124,40 @@ func (p *Pulse) Env() []string {
 	return []string{"PULSE_SERVER=" + p.Server, "PULSE_RUNTIME_PATH=" + p.dir, "PULSE_STATE_PATH=" + p.dir}
 }
 
+// Stop ends the server and removes its runtime folder. Tests need not call
+// it: PulseAudio registers it as cleanup.
+func (p *Pulse) Stop() {
+	stop(p.cmd)
+	os.RemoveAll(p.dir)
+}
+
 // PulseAudio starts a private PulseAudio daemon in the foreground with a null
 // sink (so "system audio" can be recorded from its monitor) and stops it when
 // the test ends. It works as root and without a session bus.
 func PulseAudio(t testing.TB) *Pulse {
 	t.Helper()
-	bin := Require(t, "pulseaudio")
-	pactl := Require(t, "pactl")
+	p, err := StartPulseAudio()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// StartPulseAudio starts a private PulseAudio daemon like PulseAudio does,
+// for programs that are not tests. The caller must call Stop.
+func StartPulseAudio() (*Pulse, error) {
+	bin, err := lookPath("pulseaudio")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := lookPath("pactl"); err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "fc-pulse-")
 	if err != nil {
-		t.Fatalf("pulse: temp dir: %v", err)
+		return nil, fmt.Errorf("pulse: temp dir: %w", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
 	sock := filepath.Join(dir, "native")
 	p := &Pulse{Server: "unix:" + sock, Sink: "framecast_test", Monitor: "framecast_test.monitor", dir: dir}
 
@@ -114,39 +168,61 @@ func PulseAudio(t testing.TB) *Pulse {
 		"--load=module-always-sink")
 	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_RUNTIME_DIR="+dir, "XDG_CONFIG_HOME="+dir,
 		"PULSE_RUNTIME_PATH="+dir, "PULSE_STATE_PATH="+dir)
-	var stderr strings.Builder
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("pulse: start: %v", err)
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pulse: start: %w", err)
 	}
-	t.Cleanup(func() { stop(cmd) })
+	p.cmd = cmd
 
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		check := exec.CommandContext(ctx, pactl, "info")
-		check.Env = append(os.Environ(), p.Env()...)
-		err := check.Run()
-		cancel()
+		_, err := p.Pactl("info")
 		if err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pulseaudio did not answer within 15s: %v\n%s", err, tail(stderr.String(), 2000))
+			p.Stop()
+			return nil, fmt.Errorf("pulseaudio did not answer within 15s: %v\n%s", err, tail(stderr.String(), 2000))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	// Make the null sink the default so "default device" means it.
-	set := exec.Command(pactl, "set-default-sink", p.Sink)
-	set.Env = append(os.Environ(), p.Env()...)
-	if out, err := set.CombinedOutput(); err != nil {
-		t.Fatalf("pulse: set-default-sink: %v: %s", err, out)
+	if _, err := p.Pactl("set-default-sink", p.Sink); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("pulse: %w", err)
 	}
-	return p
+	return p, nil
+}
+
+// Pactl runs pactl against this server and returns its output.
+func (p *Pulse) Pactl(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "pactl", args...)
+	cmd.Env = append(os.Environ(), p.Env()...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("pactl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+// SineSource adds a source that produces a sine tone of the given frequency
+// (a stand-in microphone) and returns its name. It stays until the server
+// stops.
+func (p *Pulse) SineSource(t testing.TB, name string, hz int) string {
+	t.Helper()
+	if _, err := p.Pactl("load-module", "module-sine-source",
+		"source_name="+name, "rate=48000", fmt.Sprintf("frequency=%d", hz)); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
 
 func stop(cmd *exec.Cmd) {
-	if cmd.Process == nil {
+	if cmd == nil || cmd.Process == nil {
 		return
 	}
 	_ = cmd.Process.Signal(os.Interrupt)
@@ -165,4 +241,22 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// lockedBuffer collects a child's stderr while other goroutines may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

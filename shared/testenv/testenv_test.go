@@ -33,3 +33,15 @@ func TestPulseHasNullSink(t *testing.T) {
 		t.Fatalf("monitor source %s missing:\n%s", p.Monitor, out)
 	}
 }
+
+func TestSineSourceIsListed(t *testing.T) {
+	p := PulseAudio(t)
+	name := p.SineSource(t, "fakemic", 440)
+	out, err := p.Pactl("list", "short", "sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, name) {
+		t.Fatalf("source %s missing:\n%s", name, out)
+	}
+}
