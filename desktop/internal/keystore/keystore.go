@@ -78,18 +78,9 @@ type Store struct {
 	where Backend // where the key was found or put
 }
 
-// DefaultDir is the folder the desktop app keeps its key in:
-// os.UserConfigDir()/framecast.
-func DefaultDir() (string, error) {
-	base, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("find the user config folder: %w", err)
-	}
-	return filepath.Join(base, "framecast"), nil
-}
-
 // Open returns the store in dir (created 0700 if missing), choosing the
-// keychain when it answers and the key file otherwise.
+// keychain when it answers and the key file otherwise. The app passes
+// settings.Dir(), the one folder for Framecast's local state.
 func Open(dir string) (*Store, error) { return OpenWith(dir, Auto) }
 
 // OpenWith is Open with the backend fixed. File never touches the keychain,
