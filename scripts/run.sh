@@ -10,7 +10,8 @@ export FRAMECAST_DATA_DIR=${FRAMECAST_DATA_DIR:-$PWD/data}
 addr=$FRAMECAST_LISTEN
 url=$FRAMECAST_BASE_URL
 
-bin/framecast-server &
+bin=${FRAMECAST_BIN_DIR:-bin}
+"$bin/framecast-server" &
 server=$!
 desktop=
 stop() {
@@ -21,19 +22,21 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-for _ in $(seq 1 100); do
-  curl -fsS "http://$addr/healthz" >/dev/null 2>&1 && break
+up=
+for _ in $(seq 1 300); do
+  if curl -fsS "http://$addr/healthz" >/dev/null 2>&1; then up=1; break; fi
   kill -0 "$server" 2>/dev/null || { echo "run: the server exited; see its log above"; exit 1; }
   sleep 0.1
 done
+[ -n "$up" ] || { echo "run: the server did not answer http://$addr/healthz within 30s"; exit 1; }
 echo
 echo "Framecast server: $url   (data in $FRAMECAST_DATA_DIR; Ctrl-C stops)"
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  FRAMECAST_SERVER_URL=$url bin/framecast &
+  FRAMECAST_SERVER_URL=$url "$bin/framecast" &
   desktop=$!
   echo "Framecast desktop app started on display ${DISPLAY:-$WAYLAND_DISPLAY}"
 else
-  echo "No display: the desktop app was not started (the CLI works: bin/framecast --help)"
+  echo "No display: the desktop app was not started (the CLI works: $bin/framecast --help)"
 fi
 wait "$server"

@@ -17,7 +17,7 @@ command -v npm >/dev/null || { echo "setup: Node 20.19+ with npm is required"; e
 # PulseAudio (null sink) and sox for audio, Chromium for web tests,
 # PostgreSQL for the scale-out backend.
 packages=(
-  build-essential pkg-config git ca-certificates
+  build-essential pkg-config git ca-certificates curl
   libgtk-3-dev libwebkit2gtk-4.1-dev
   ffmpeg sox
   xvfb xauth x11-utils xdotool imagemagick dbus-x11

@@ -22,7 +22,10 @@ import (
 // band is the header colour of the app shell (--band in frontend/src/style.css).
 var band = [3]uint8{0xff, 0x5a, 0x36}
 
-var appBinary string
+var (
+	binDir    string // holds framecast and framecast-server, built once
+	appBinary string
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "fc-guitest-")
@@ -30,7 +33,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binDir = dir
 	appBinary, err = buildApp(dir)
+	if err == nil {
+		err = buildServer(dir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
@@ -57,6 +64,15 @@ func buildApp(dir string) (string, error) {
 		return "", fmt.Errorf("build the desktop app: %v\n%s", err, b)
 	}
 	return out, nil
+}
+
+// buildServer builds framecast-server for the `make run` test.
+func buildServer(dir string) error {
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "framecast-server"), "framecast.dev/server/cmd/framecast-server")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the server: %v\n%s", err, b)
+	}
+	return nil
 }
 
 type session struct {
