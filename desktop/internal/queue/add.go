@@ -1,0 +1,180 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+
+	"framecast.dev/shared/seal"
+)
+
+// crashHook, when set by a test, runs at each step of AddSegment so the
+// crash test can kill the process at exactly that point.
+var crashHook func(step string)
+
+func step(name string) {
+	if crashHook != nil {
+		crashHook(name)
+	}
+}
+
+// AddSegment queues a closed plaintext segment: it seals it to a temp file
+// in the recording's folder, fsyncs it, renames it to its final name,
+// fsyncs the folder, inserts its row, and only then deletes the plaintext.
+// Killed anywhere in between, Recover finds either the plaintext (and
+// queues it again) or the complete sealed file.
+func (q *Queue) AddSegment(ctx context.Context, id seal.RecordingID, index int, plaintextPath string) (Segment, error) {
+	q.addMu.Lock()
+	defer q.addMu.Unlock()
+	seg, err := q.addSegment(ctx, id, index, plaintextPath, false)
+	if err != nil {
+		return Segment{}, fmt.Errorf("queue segment %d of %s: %w", index, id, err)
+	}
+	return seg, nil
+}
+
+// addSegment does AddSegment's work; recovering lets Recover add to a
+// recording it is about to close whatever state it is in.
+func (q *Queue) addSegment(ctx context.Context, id seal.RecordingID, index int, plaintextPath string, recovering bool) (Segment, error) {
+	if index < 0 || index > math.MaxUint32 {
+		return Segment{}, fmt.Errorf("index %d out of range", index)
+	}
+	var state RecordingState
+	var exists bool
+	err := q.db.QueryRowContext(ctx, `SELECT r.state, EXISTS (SELECT 1 FROM segments s WHERE s.recording_id = r.id AND s.idx = ?)
+		FROM recordings r WHERE r.id = ?`, index, id.String()).Scan(&state, &exists)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Segment{}, ErrNotFound
+	case err != nil:
+		return Segment{}, err
+	case exists:
+		return Segment{}, ErrSegmentExists
+	case state != StateRecording && !recovering:
+		return Segment{}, fmt.Errorf("recording is %s: %w", state, ErrState)
+	}
+	dek, err := q.DataKey(ctx, id)
+	if err != nil {
+		return Segment{}, err
+	}
+
+	dir := q.recordingDir(id)
+	final := filepath.Join(dir, sealedName(index))
+	plain, sealed, sum, err := sealFile(dek, id, index, plaintextPath, dir, final)
+	if err != nil {
+		return Segment{}, err
+	}
+	step("renamed")
+	if err := syncDir(dir); err != nil {
+		return Segment{}, err
+	}
+	step("dir-synced")
+
+	rel := filepath.ToSlash(filepath.Join(segmentsDir, id.String(), sealedName(index)))
+	if err := q.insertSegment(ctx, id, index, plain, sealed, sum, rel); err != nil {
+		// The sealed file stays: it is complete, and Recover adopts it if
+		// the plaintext is gone by then.
+		return Segment{}, err
+	}
+	step("committed")
+
+	if err := os.Remove(plaintextPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		// Queued all the same; Recover removes leftovers of queued segments.
+		slog.Warn("could not delete a queued plaintext segment", "path", plaintextPath, "err", err)
+	}
+	step("plaintext-removed")
+	return Segment{RecordingID: id, Index: index, PlainSize: plain, SealedSize: sealed, SHA256: sum,
+		Path: final, State: SegmentQueued}, nil
+}
+
+func (q *Queue) insertSegment(ctx context.Context, id seal.RecordingID, index int, plain, sealed int64, sum [32]byte, rel string) error {
+	tx, err := q.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO segments (recording_id, idx, plain_size, sealed_size, sha256, path, state)
+		VALUES (?, ?, ?, ?, ?, ?, 'queued')`, id.String(), index, plain, sealed, sum[:], rel); err != nil {
+		return fmt.Errorf("insert segment row: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE recordings SET segment_count = segment_count + 1 WHERE id = ?`, id.String()); err != nil {
+		return fmt.Errorf("count segment: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit segment row: %w", err)
+	}
+	return nil
+}
+
+// sealFile seals plaintextPath into final through a temp file in dir and
+// returns the plaintext size, sealed size and the sealed bytes' sha256.
+func sealFile(dek seal.Key, id seal.RecordingID, index int, plaintextPath, dir, final string) (plain, sealed int64, sum [32]byte, err error) {
+	in, err := os.Open(plaintextPath)
+	if err != nil {
+		return 0, 0, sum, fmt.Errorf("open plaintext: %w", err)
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(dir, sealedName(index)+tmpMarker+"*")
+	if err != nil {
+		return 0, 0, sum, fmt.Errorf("create temp file: %w", err)
+	}
+	published := false
+	defer func() {
+		if !published {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	step("temp-created")
+
+	h := sha256.New()
+	counted := &countingWriter{w: io.MultiWriter(tmp, h)}
+	w, err := seal.NewWriter(counted, dek, id, uint32(index))
+	if err != nil {
+		return 0, 0, sum, err
+	}
+	if plain, err = io.Copy(w, in); err != nil {
+		return 0, 0, sum, fmt.Errorf("seal %s: %w", plaintextPath, err)
+	}
+	if err := w.Close(); err != nil {
+		return 0, 0, sum, fmt.Errorf("seal %s: %w", plaintextPath, err)
+	}
+	if want := seal.SealedSize(plain); counted.n != want {
+		return 0, 0, sum, fmt.Errorf("sealed %d bytes, expected %d", counted.n, want)
+	}
+	step("sealed")
+	if err := tmp.Sync(); err != nil {
+		return 0, 0, sum, fmt.Errorf("fsync sealed segment: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, 0, sum, fmt.Errorf("close sealed segment: %w", err)
+	}
+	step("synced")
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return 0, 0, sum, fmt.Errorf("publish sealed segment: %w", err)
+	}
+	published = true
+	copy(sum[:], h.Sum(nil))
+	return plain, counted.n, sum, nil
+}
+
+// tmpMarker is in every temp file's name; Recover deletes such files.
+const tmpMarker = ".tmp-"
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
