@@ -1,0 +1,97 @@
+package blob_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/blob/blobtest"
+)
+
+func TestDiskContract(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) blob.Store {
+		d, err := blob.NewDisk(filepath.Join(t.TempDir(), "blobs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	})
+}
+
+// TestDiskTraversal plants a file next to the store's root and checks that
+// no key reaches it, and that refused writes create nothing anywhere.
+func TestDiskTraversal(t *testing.T) {
+	parent := t.TempDir()
+	secret := filepath.Join(parent, "secret")
+	if err := os.WriteFile(secret, []byte("top secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := blob.NewDisk(filepath.Join(parent, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, k := range []string{"../secret", "a/../../secret", secret, "..%2fsecret", "./../secret"} {
+		if _, err := d.Get(ctx, k); !errors.Is(err, blob.ErrInvalidKey) {
+			t.Errorf("Get(%q) = %v, want ErrInvalidKey", k, err)
+		}
+		if err := d.Put(ctx, k, strings.NewReader("pwned")); !errors.Is(err, blob.ErrInvalidKey) {
+			t.Errorf("Put(%q) = %v, want ErrInvalidKey", k, err)
+		}
+		if err := d.Delete(ctx, k); !errors.Is(err, blob.ErrInvalidKey) {
+			t.Errorf("Delete(%q) = %v, want ErrInvalidKey", k, err)
+		}
+	}
+	if b, _ := os.ReadFile(secret); string(b) != "top secret" {
+		t.Fatalf("file outside the store changed: %q", b)
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 2 {
+		t.Fatalf("something was created beside the store: %v", entries)
+	}
+}
+
+func TestDiskLeavesNoTempFiles(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "blobs")
+	d, err := blob.NewDisk(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := d.Put(ctx, "ok", bytes.NewReader([]byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	_ = d.Put(ctx, "bad", iotestErrReader{})
+	tmp, err := os.ReadDir(filepath.Join(root, ".tmp"))
+	if err != nil || len(tmp) != 0 {
+		t.Fatalf("temp files left behind: %v %v", tmp, err)
+	}
+	if fi, err := os.Stat(filepath.Join(root, "ok")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("stored file mode: %v %v", fi, err)
+	}
+}
+
+type iotestErrReader struct{}
+
+func (iotestErrReader) Read([]byte) (int, error) { return 0, errors.New("boom") }
+
+func TestOpenURL(t *testing.T) {
+	dir := t.TempDir()
+	for _, u := range []string{"file://" + dir + "/a", "file:" + dir + "/b"} {
+		s, err := blob.Open(u)
+		if err != nil {
+			t.Fatalf("Open(%q): %v", u, err)
+		}
+		if err := s.Put(context.Background(), "x", strings.NewReader("y")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := blob.Open("s3://bucket"); err == nil {
+		t.Fatal("s3 is not implemented yet; Open must say so")
+	}
+}

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	data := filepath.Join(wd, "data")
+	if c.Listen != "127.0.0.1:8080" || c.BaseURL != "http://127.0.0.1:8080" || c.DataDir != data ||
+		c.DatabaseURL != "sqlite:"+data+"/framecast.db" || c.BlobURL != "file://"+data+"/blobs" ||
+		c.LogLevel != "info" || c.LogFormat != "text" || c.DeviceToken != "" || c.KEK != "" ||
+		c.MaxBodyBytes != 1<<20 || c.MaxSegmentBytes != 128<<20 || c.ShutdownTimeout != 30*time.Second {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestFlagsWinOverEnv(t *testing.T) {
+	c, err := Load([]string{"-listen", "127.0.0.1:1", "-log-format", "json"},
+		env(map[string]string{"FRAMECAST_LISTEN": "127.0.0.1:2", "FRAMECAST_LOG_LEVEL": "debug", "FRAMECAST_LOG_FORMAT": "text",
+			"FRAMECAST_DATA_DIR": "/srv/fc"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:1" || c.LogFormat != "json" || c.LogLevel != "debug" || c.DataDir != "/srv/fc" ||
+		c.DatabaseURL != "sqlite:/srv/fc/framecast.db" {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"-listen", "nope"}, nil},
+		{[]string{"-base-url", "ftp://x"}, nil},
+		{[]string{"-log-level", "loud"}, nil},
+		{[]string{"-max-body-bytes", "-1"}, nil},
+		{[]string{"-database-url", "postgres://u:p@h/db"}, nil},
+		{[]string{"-blob-url", "s3://bucket"}, nil},
+		{[]string{"extra"}, nil},
+		{nil, map[string]string{"FRAMECAST_KEK": "short"}},
+		{nil, map[string]string{"FRAMECAST_DEVICE_TOKEN": "short"}},
+		{[]string{"-device-token", strings.Repeat("x", 20)}, nil}, // secrets are env-only
+	} {
+		if _, err := Load(tc.args, env(tc.env), io.Discard); err == nil {
+			t.Errorf("Load(%q, %v) succeeded", tc.args, tc.env)
+		}
+	}
+}
+
+func TestSecretErrorsRedact(t *testing.T) {
+	_, err := Load(nil, env(map[string]string{"FRAMECAST_KEK": "supersecretbutwrong"}), io.Discard)
+	if err == nil || strings.Contains(err.Error(), "supersecret") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestPrintRedacts(t *testing.T) {
+	kek := strings.Repeat("0f", 32)
+	c, err := Load(nil, env(map[string]string{"FRAMECAST_DEVICE_TOKEN": "a-long-device-token-value", "FRAMECAST_KEK": kek}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	c.Print(&b)
+	out := b.String()
+	if strings.Contains(out, "a-long-device-token-value") || strings.Contains(out, kek) {
+		t.Fatalf("Print shows secrets:\n%s", out)
+	}
+	if strings.Count(out, "<redacted>") != 2 {
+		t.Fatalf("Print:\n%s", out)
+	}
+	for _, s := range Settings {
+		if !strings.Contains(out, s.Env+"=") {
+			t.Errorf("Print lacks %s", s.Env)
+		}
+	}
+}
+
+func TestSettingsTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range Settings {
+		if !strings.HasPrefix(s.Env, "FRAMECAST_") || s.Description == "" || s.Default == "" || seen[s.Env] {
+			t.Errorf("bad setting %+v", s)
+		}
+		if s.Secret && s.Name != "" {
+			t.Errorf("%s is secret but has a flag (flags show in ps)", s.Env)
+		}
+		seen[s.Env] = true
+	}
+}
+
+func TestSchemePaths(t *testing.T) {
+	for in, want := range map[string]string{
+		"sqlite:///abs/f.db": "/abs/f.db", "sqlite:data/f.db": "data/f.db", "sqlite:/abs/f.db": "/abs/f.db",
+	} {
+		if got, err := SQLitePath(in); err != nil || got != want {
+			t.Errorf("SQLitePath(%q) = %q, %v", in, got, err)
+		}
+	}
+	if got, err := FilePath("file:///srv/blobs"); err != nil || got != "/srv/blobs" {
+		t.Errorf("FilePath = %q, %v", got, err)
+	}
+}

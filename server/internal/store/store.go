@@ -1,0 +1,127 @@
+// Package store keeps the server's metadata (videos, their segments) in a
+// relational database. Store is the interface the rest of the server uses;
+// SQLite implements it today and PostgreSQL will sit behind the same
+// interface with its own migrations directory (migrations/postgres). Both
+// must pass the contract suite in store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Errors callers branch on. Implementations wrap them.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// State is where a video is in its life.
+type State string
+
+const (
+	// StateUploading: created, segments arriving, not yet playable.
+	StateUploading State = "uploading"
+	// StateReady: finalized; the playlist and segments are served.
+	StateReady State = "ready"
+)
+
+// InitIndex is the index under which a video's HLS initialization segment
+// (init.mp4) is recorded; media segments count from 0.
+const InitIndex = -1
+
+// Video is one recording on the server.
+type Video struct {
+	ID          string
+	Slug        string // unguessable; the share link's capability
+	RecordingID string // the id the desktop sealed the segments with
+	Title       string
+	State       State
+	CreatedAt   time.Time
+
+	// Set by Finalize.
+	ReadyAt      time.Time
+	HasInit      bool
+	SegmentCount int
+	Durations    []float64 // seconds, one per media segment
+	WrappedKey   []byte    // the data key, wrapped by the server's KEK
+}
+
+// Duration is the total playing time in seconds.
+func (v Video) Duration() float64 {
+	var d float64
+	for _, s := range v.Durations {
+		d += s
+	}
+	return d
+}
+
+// Segment is one stored sealed segment.
+type Segment struct {
+	VideoID   string
+	Index     int // InitIndex for the init segment
+	Size      int64
+	SHA256    string // lowercase hex of the sealed bytes
+	CreatedAt time.Time
+}
+
+// Finalization is what Finalize records about a video.
+type Finalization struct {
+	HasInit      bool
+	SegmentCount int
+	Durations    []float64
+	WrappedKey   []byte
+	ReadyAt      time.Time
+}
+
+// Store is the server's metadata database.
+type Store interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database; the Store is unusable afterwards.
+	Close() error
+
+	// CreateVideo inserts v. If a video with the same RecordingID exists,
+	// it returns that one and created=false, so a retried create is harmless.
+	CreateVideo(ctx context.Context, v Video) (got Video, created bool, err error)
+	// Video returns the video with the given id, or ErrNotFound.
+	Video(ctx context.Context, id string) (Video, error)
+	// VideoBySlug returns the video with the given slug, or ErrNotFound.
+	VideoBySlug(ctx context.Context, slug string) (Video, error)
+	// Finalize marks a video ready. Finalizing a ready video again with the
+	// same segment count and durations succeeds without change; anything
+	// else returns ErrConflict.
+	Finalize(ctx context.Context, id string, f Finalization) (Video, error)
+
+	// AddSegment records a stored segment. If the index is already
+	// recorded, it returns the existing row and added=false.
+	AddSegment(ctx context.Context, s Segment) (got Segment, added bool, err error)
+	// Segment returns one segment, or ErrNotFound.
+	Segment(ctx context.Context, videoID string, index int) (Segment, error)
+	// Segments returns a video's segments ordered by index (init first).
+	Segments(ctx context.Context, videoID string) ([]Segment, error)
+}
+
+// Open opens the store a database URL names and brings its schema up to
+// date.
+func Open(ctx context.Context, dbURL string) (Store, error) {
+	switch {
+	case strings.HasPrefix(dbURL, "sqlite:"):
+		return OpenSQLite(ctx, dbURL)
+	default:
+		return nil, fmt.Errorf("open store: unsupported database URL scheme in %q", redactURL(dbURL))
+	}
+}
+
+// redactURL keeps a database URL's password out of error messages.
+func redactURL(s string) string {
+	if i := strings.Index(s, "@"); i > 0 {
+		if j := strings.Index(s, "://"); j > 0 && j < i {
+			return s[:j+3] + "<redacted>" + s[i:]
+		}
+	}
+	return s
+}
