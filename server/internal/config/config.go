@@ -17,6 +17,10 @@ import (
 	"time"
 )
 
+// Version is the server's version, set at build time with
+// -ldflags "-X framecast.dev/server/internal/config.Version=...".
+var Version = "dev"
+
 // Config is the effective configuration of one server process.
 type Config struct {
 	Listen          string

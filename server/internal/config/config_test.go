@@ -115,3 +115,20 @@ func TestSchemePaths(t *testing.T) {
 		t.Errorf("FilePath = %q, %v", got, err)
 	}
 }
+
+// TestREADMEDocumentsEverySetting keeps the README's configuration table
+// complete: a setting added here must be documented there.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings {
+		if !strings.Contains(string(readme), "`"+s.Env+"`") {
+			t.Errorf("README.md does not document %s", s.Env)
+		}
+		if s.Name != "" && !strings.Contains(string(readme), "`-"+s.Name+"`") {
+			t.Errorf("README.md does not document the flag -%s", s.Name)
+		}
+	}
+}

@@ -1,0 +1,179 @@
+// Package daemon wires the server's parts together (config, secrets,
+// store, blob store, HTTP) and runs them until told to stop. main calls Run;
+// tests call New and Serve on a listener of their own.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/config"
+	"framecast.dev/server/internal/httpapi"
+	"framecast.dev/server/internal/media"
+	"framecast.dev/server/internal/secrets"
+	"framecast.dev/server/internal/store"
+	"framecast.dev/shared/seal"
+)
+
+// Daemon is a server that is ready to serve.
+type Daemon struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	store store.Store
+	blobs blob.Store
+	kek   seal.Key
+	media *media.Service
+	http  *httpapi.Server
+	token string
+}
+
+// NewLogger builds the process logger the config asks for.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// New opens everything the configuration names, creating the data dir
+// and first-start secrets as needed.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon, err error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	d := &Daemon{cfg: cfg, log: log}
+
+	d.token = cfg.DeviceToken
+	if d.token == "" {
+		path := filepath.Join(cfg.DataDir, config.DeviceTokenFile)
+		var created bool
+		if d.token, created, err = secrets.LoadOrCreate(path, secrets.NewToken); err != nil {
+			return nil, fmt.Errorf("device token: %w", err)
+		}
+		if created {
+			// The path, never the token: logs travel further than files.
+			log.Info("generated the device token; desktop apps need it to upload", "file", path)
+		}
+	}
+	kekHex := cfg.KEK
+	if kekHex == "" {
+		path := filepath.Join(cfg.DataDir, config.KEKFile)
+		var created bool
+		if kekHex, created, err = secrets.LoadOrCreate(path, secrets.NewKEKHex); err != nil {
+			return nil, fmt.Errorf("key-encryption key: %w", err)
+		}
+		if created {
+			log.Warn("generated the key-encryption key; back it up: without it no stored video can be played", "file", path)
+		}
+	}
+	kek, err := secrets.ParseKEK(kekHex)
+	if err != nil {
+		return nil, err
+	}
+	d.kek = seal.Key(kek)
+
+	if d.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.store.Close()
+		}
+	}()
+	if d.blobs, err = blob.Open(cfg.BlobURL); err != nil {
+		return nil, err
+	}
+
+	d.media, err = media.New(media.Config{
+		Store:           d.store,
+		Blobs:           d.blobs,
+		KEK:             d.kek,
+		UploadsDir:      filepath.Join(cfg.DataDir, "uploads"),
+		BaseURL:         cfg.BaseURL,
+		MaxSegmentBytes: cfg.MaxSegmentBytes,
+		Log:             log,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	d.http, err = httpapi.New(httpapi.Deps{
+		Log:             log,
+		Store:           d.store,
+		Media:           d.media,
+		DataDir:         cfg.DataDir,
+		BaseURL:         cfg.BaseURL,
+		DeviceToken:     d.token,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		MaxSegmentBytes: cfg.MaxSegmentBytes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// DeviceToken is the token the sync API accepts (for tests and tools).
+func (d *Daemon) DeviceToken() string { return d.token }
+
+// Serve answers requests on ln until Shutdown is called.
+func (d *Daemon) Serve(ln net.Listener) error { return d.http.Serve(ln) }
+
+// Shutdown lets in-flight requests finish (until ctx ends), then closes
+// the database.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	herr := d.http.Shutdown(ctx)
+	if herr != nil {
+		herr = fmt.Errorf("http shutdown: %w", herr)
+	}
+	serr := d.store.Close()
+	if serr != nil {
+		serr = fmt.Errorf("close store: %w", serr)
+	}
+	return errors.Join(herr, serr)
+}
+
+// Run serves on the configured address until ctx is cancelled (SIGINT or
+// SIGTERM in main), then shuts down gracefully.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	d, err := New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		d.store.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("framecast-server listening", "addr", ln.Addr().String(), "version", config.Version, "url", cfg.BaseURL, "data_dir", cfg.DataDir)
+
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(ln) }()
+	select {
+	case err := <-served:
+		d.store.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; waiting for in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	start := time.Now()
+	if err := d.Shutdown(sctx); err != nil {
+		return err
+	}
+	<-served
+	log.Info("stopped", "after", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
