@@ -139,16 +139,13 @@ func (s *Server) writeSegment(c *fiber.Ctx, resume bool) error {
 			return newError(fiber.StatusBadRequest, api.CodeBadRequest, "PATCH needs the %s header.", api.HeaderUploadOffset)
 		}
 	}
-	// A takeover by a newer request for the same segment closes this
-	// connection, which ends the body read below.
+	// A takeover by a newer request for the same segment ends the body
+	// read below with a deadline in the past. (Closing the connection
+	// instead makes fasthttp panic when it next sets a deadline.)
 	conn := c.Context().Conn()
-	u.Abort = func() { conn.Close() }
+	u.Abort = func() { conn.SetReadDeadline(time.Unix(1, 0)) }
 
-	body := &countingReader{r: c.Context().RequestBodyStream()}
-	p, err := s.media.WriteSegment(c.UserContext(), u, body)
-	if !body.eof && (bodyLen < 0 || body.n < bodyLen) {
-		// Unread body bytes would be parsed as the next request.
-	}
+	p, err := s.media.WriteSegment(c.UserContext(), u, bodyReader(c))
 	if err != nil {
 		return mediaError(err)
 	}

@@ -1,0 +1,89 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/media"
+	"framecast.dev/server/internal/store"
+	"framecast.dev/shared/seal"
+)
+
+// newTestServer is a Server on real SQLite and disk, listening on loopback;
+// extra lets a test add routes first.
+func newTestServer(t *testing.T, extra func(a *fiber.App)) (string, *bytes.Buffer) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(dir, "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	blobs, err := blob.NewDisk(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	m, err := media.New(media.Config{Store: st, Blobs: blobs, KEK: seal.NewKey(), UploadsDir: filepath.Join(dir, "uploads"),
+		BaseURL: "http://x", MaxSegmentBytes: 1 << 20, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Deps{Log: log, Store: st, Media: m, DataDir: dir, BaseURL: "https://x", DeviceToken: "0123456789abcdef",
+		MaxBodyBytes: 1024, MaxSegmentBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if extra != nil {
+		extra(s.app)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	return "http://" + ln.Addr().String(), &logs
+}
+
+func TestPanicsAreRecovered(t *testing.T) {
+	url, logs := newTestServer(t, func(a *fiber.App) {
+		a.Get("/boom", func(*fiber.Ctx) error { panic("kaboom /tmp/secret/path") })
+		a.Get("/api/boom", func(*fiber.Ctx) error { panic("kaboom") })
+	})
+	for path, ct := range map[string]string{"/boom": "text/html", "/api/boom": "application/json"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 500 || !strings.HasPrefix(resp.Header.Get("Content-Type"), ct) ||
+			strings.Contains(string(body), "kaboom") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("GET %s: %d %s %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+	if !strings.Contains(logs.String(), "panic in handler") || !strings.Contains(logs.String(), "kaboom") {
+		t.Fatalf("panic not logged:\n%s", logs.String())
+	}
+	// Still serving.
+	resp, err := http.Get(url + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after panics: %v %v", resp, err)
+	}
+	// https base URL: HSTS on.
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatal("no HSTS for an https base URL")
+	}
+}
