@@ -72,9 +72,10 @@ type Store struct {
 	dir     string
 	backend Backend // as asked for
 
-	mu    sync.Mutex
-	key   seal.Key
-	have  bool
+	mu sync.Mutex
+	// key is behind a pointer so that printing a Store with %v shows an
+	// address: fmt does not call Key's redacting methods on unexported fields.
+	key   *seal.Key
 	where Backend // where the key was found or put
 }
 
@@ -109,8 +110,8 @@ func (s *Store) Backend() Backend {
 func (s *Store) DeviceKey() (seal.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.have {
-		return s.key, nil
+	if s.key != nil {
+		return *s.key, nil
 	}
 	key, where, err := s.load()
 	if err == nil && !found(where) {
@@ -119,7 +120,7 @@ func (s *Store) DeviceKey() (seal.Key, error) {
 	if err != nil {
 		return seal.Key{}, fmt.Errorf("keystore: %w", err)
 	}
-	s.key, s.where, s.have = key, where, true
+	s.key, s.where = &key, where
 	return key, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -318,5 +319,19 @@ func TestKeychainBackend(t *testing.T) {
 	forced, _ := OpenWith(t.TempDir(), Keychain)
 	if _, err := forced.DeviceKey(); !errors.Is(err, ErrKeychainUnavailable) {
 		t.Fatalf("keychain forced and down: error %v", err)
+	}
+}
+
+func TestPrintingTheStoreShowsNoKey(t *testing.T) {
+	s := fileStore(t, t.TempDir())
+	k, err := s.DeviceKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := captureLog(t)
+	slog.Info("store", "s", s)
+	out := fmt.Sprintf("%v %+v %#v", s, s, s) + logged.String()
+	if strings.Contains(out, hex.EncodeToString(k[:])) || strings.Contains(out, fmt.Sprint(k[:])) {
+		t.Fatalf("printing a Store shows its key: %s", out)
 	}
 }

@@ -132,7 +132,8 @@ type Queue struct {
 	addMu sync.Mutex
 
 	keyMu sync.Mutex
-	deks  map[seal.RecordingID]seal.Key
+	// Pointers, so a Queue printed with %v shows addresses, not keys.
+	deks map[seal.RecordingID]*seal.Key
 }
 
 // Open opens (creating if needed) the queue in dir and brings its schema up
@@ -157,7 +158,7 @@ func Open(dir string, keys Keys) (*Queue, error) {
 		db.Close()
 		return nil, fmt.Errorf("queue: migrate %s: %w", path, err)
 	}
-	return &Queue{dir: dir, db: db, keys: keys, deks: map[seal.RecordingID]seal.Key{}}, nil
+	return &Queue{dir: dir, db: db, keys: keys, deks: map[seal.RecordingID]*seal.Key{}}, nil
 }
 
 func migrate(db *sql.DB) error {
@@ -219,7 +220,7 @@ func (q *Queue) CreateRecording(ctx context.Context, nr NewRecording) (Recording
 		return Recording{}, fmt.Errorf("create recording: %w", err)
 	}
 	q.keyMu.Lock()
-	q.deks[id] = dek
+	q.deks[id] = &dek
 	q.keyMu.Unlock()
 	return q.Recording(ctx, id)
 }
@@ -483,10 +484,10 @@ func scanRecordings(rows *sql.Rows) ([]Recording, error) {
 // server on finalize (over TLS).
 func (q *Queue) DataKey(ctx context.Context, id seal.RecordingID) (seal.Key, error) {
 	q.keyMu.Lock()
-	dek, ok := q.deks[id]
+	cached := q.deks[id]
 	q.keyMu.Unlock()
-	if ok {
-		return dek, nil
+	if cached != nil {
+		return *cached, nil
 	}
 	var wrapped []byte
 	err := q.db.QueryRowContext(ctx, `SELECT wrapped_key FROM recordings WHERE id = ?`, id.String()).Scan(&wrapped)
@@ -496,11 +497,12 @@ func (q *Queue) DataKey(ctx context.Context, id seal.RecordingID) (seal.Key, err
 	if err != nil {
 		return seal.Key{}, fmt.Errorf("data key of %s: %w", id, err)
 	}
-	if dek, err = q.keys.UnwrapDataKey(wrapped, purpose(id)); err != nil {
+	dek, err := q.keys.UnwrapDataKey(wrapped, purpose(id))
+	if err != nil {
 		return seal.Key{}, fmt.Errorf("data key of %s: %w", id, err)
 	}
 	q.keyMu.Lock()
-	q.deks[id] = dek
+	q.deks[id] = &dek
 	q.keyMu.Unlock()
 	return dek, nil
 }

@@ -448,3 +448,16 @@ func TestParsePlainName(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintingTheQueueShowsNoKey(t *testing.T) {
+	f := openFixture(t, t.TempDir())
+	r := f.create(t, "")
+	dek, err := f.q.DataKey(context.Background(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := fmt.Sprintf("%v %+v %#v", f.q, f.q, f.q)
+	if strings.Contains(out, fmt.Sprint(dek[:])) || strings.Contains(out, fmt.Sprintf("%x", dek[:])) {
+		t.Fatalf("printing a Queue shows a data key: %s", out)
+	}
+}
