@@ -164,14 +164,16 @@ func (s *Store) load() (seal.Key, Backend, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return seal.Key{}, "", err
 	}
-	if s.backend == File {
-		return seal.Key{}, "", nil
-	}
 	if _, err := os.Stat(s.path(markerFileName)); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return seal.Key{}, "", nil
 		}
 		return seal.Key{}, "", fmt.Errorf("check %s: %w", s.path(markerFileName), err)
+	}
+	if s.backend == File {
+		// A new key file here would shadow the keychain's key for good.
+		return seal.Key{}, "", fmt.Errorf("%w: %s says the key is in the OS keychain, but this store was opened to use only the key file",
+			ErrKeychainUnavailable, s.path(markerFileName))
 	}
 	key, err = keychainGet()
 	switch {

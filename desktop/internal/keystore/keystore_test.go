@@ -316,6 +316,13 @@ func TestKeychainBackend(t *testing.T) {
 	if !strings.Contains(logged.String(), "no usable OS keychain") {
 		t.Fatalf("no fallback warning: %s", logged)
 	}
+	fileOnly, _ := OpenWith(dir, File)
+	if _, err := fileOnly.DeviceKey(); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("file-only store on a folder whose key is in the keychain: error %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, keyFileName)); err == nil {
+		t.Fatal("a file-only store made a key file that shadows the keychain's key")
+	}
 	forced, _ := OpenWith(t.TempDir(), Keychain)
 	if _, err := forced.DeviceKey(); !errors.Is(err, ErrKeychainUnavailable) {
 		t.Fatalf("keychain forced and down: error %v", err)
