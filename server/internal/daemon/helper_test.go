@@ -46,7 +46,7 @@ func (s *syncBuffer) String() string {
 }
 
 // start runs a server; edit may change the configuration first.
-func start(t *testing.T, edit ...func(*config.Config)) *testServer {
+func start(t testing.TB, edit ...func(*config.Config)) *testServer {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
 	cfg, err := config.Load([]string{"-data-dir", dir, "-log-level", "debug"}, func(string) string { return "" }, io.Discard)

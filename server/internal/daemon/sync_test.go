@@ -31,7 +31,7 @@ type recording struct {
 	seal  map[api.SegmentIndex][]byte
 }
 
-func sealSegment(t *testing.T, key seal.Key, rec seal.RecordingID, index api.SegmentIndex, plain []byte) []byte {
+func sealSegment(t testing.TB, key seal.Key, rec seal.RecordingID, index api.SegmentIndex, plain []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := seal.NewWriter(&buf, key, rec, index.SealIndex())
@@ -397,6 +397,12 @@ func TestRefusedUploads(t *testing.T) {
 	// Missing or malformed headers.
 	wantErrorCode(t, ts.do(t, "PUT", api.SegmentPath(r.video.ID, 0), bytes.NewReader(b), true), 400, api.CodeBadRequest)
 	wantErrorCode(t, ts.putRaw(t, r.video.ID, 0, "abc", b), 400, api.CodeBadRequest)
+	// Larger than the limit (checked before any byte is read), and no
+	// length at all.
+	wantErrorCode(t, ts.do(t, "PUT", api.SegmentPath(r.video.ID, 0), bytes.NewReader(b), true,
+		api.HeaderSHA256, sum(b), api.HeaderUploadLength, fmt.Sprint(200<<20)), 413, api.CodeBodyTooLarge)
+	wantErrorCode(t, ts.do(t, "PUT", api.SegmentPath(r.video.ID, 0), io.MultiReader(bytes.NewReader(b)), true,
+		api.HeaderSHA256, sum(b)), 411, api.CodeLengthRequired)
 	// Unknown video.
 	wantErrorCode(t, ts.putRaw(t, strings.Repeat("a", 26), 0, sum(b), b), 404, api.CodeNotFound)
 	if files := ts.blobFiles(t, r.video.ID); len(files) != 0 {
