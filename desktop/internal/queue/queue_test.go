@@ -461,3 +461,56 @@ func TestPrintingTheQueueShowsNoKey(t *testing.T) {
 		t.Fatalf("printing a Queue shows a data key: %s", out)
 	}
 }
+
+// The recorder adds while the uploader drains, as during a live recording.
+func TestRecorderAndUploaderTogether(t *testing.T) {
+	f := openFixture(t, t.TempDir())
+	ctx := context.Background()
+	r := f.create(t, "")
+	const n = 30
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			path := filepath.Join(f.plain, fmt.Sprintf(testPattern, i))
+			if err := os.WriteFile(path, content(i%5), 0o600); err != nil {
+				done <- err
+				return
+			}
+			if _, err := f.q.AddSegment(ctx, r.ID, i, path); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- f.q.Finish(ctx, r.ID, n*2*time.Second)
+	}()
+	delivered := map[int]bool{}
+	for finished := false; !finished || len(delivered) < n; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished = true
+		default:
+		}
+		segs, err := f.q.Pending(ctx, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range segs {
+			if err := f.q.MarkUploading(ctx, s.RecordingID, s.Index); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.q.RecordAttempt(ctx, s.RecordingID, s.Index, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.q.MarkUploaded(ctx, s.RecordingID, s.Index); err != nil {
+				t.Fatal(err)
+			}
+			delivered[s.Index] = true
+		}
+	}
+	if err := f.q.MarkRecordingUploaded(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+}
