@@ -12,6 +12,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,6 +118,7 @@ type Pulse struct {
 	Monitor string // the sink's monitor source: record from it
 	dir     string
 	cmd     *exec.Cmd
+	keepers []*exec.Cmd
 }
 
 // Env returns the variables that point PulseAudio clients at this server.
@@ -127,6 +129,9 @@ func (p *Pulse) Env() []string {
 // Stop ends the server and removes its runtime folder. Tests need not call
 // it: PulseAudio registers it as cleanup.
 func (p *Pulse) Stop() {
+	for _, k := range p.keepers {
+		stop(k)
+	}
 	stop(p.cmd)
 	os.RemoveAll(p.dir)
 }
@@ -193,7 +198,47 @@ func StartPulseAudio() (*Pulse, error) {
 		p.Stop()
 		return nil, fmt.Errorf("pulse: %w", err)
 	}
+	if err := p.keepLowLatency(p.Monitor); err != nil {
+		p.Stop()
+		return nil, err
+	}
 	return p, nil
+}
+
+// keepLowLatency keeps a 10 ms reader on a null sink's monitor for the
+// server's lifetime. Left alone, a null sink renders up to 2 s ahead in
+// bursts, and a recorder that connects later hears nothing until the next
+// burst; a sound card runs at a steady, short latency, and this makes the
+// null sink do the same.
+func (p *Pulse) keepLowLatency(monitor string) error {
+	cmd := exec.Command("parec", "--device="+monitor, "--latency-msec=10", "--raw", "--format=s16le", "--rate=48000", "--channels=2")
+	cmd.Env = append(os.Environ(), p.Env()...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("pulse: start parec on %s: %w", monitor, err)
+	}
+	p.keepers = append(p.keepers, cmd)
+	// The sink is in its steady state once the reader hears from it (the
+	// first time takes up to the 2 s burst the sink was rendering).
+	first := make(chan error, 1)
+	go func() {
+		b := make([]byte, 1)
+		_, err := io.ReadFull(out, b)
+		first <- err
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case err := <-first:
+		if err != nil {
+			return fmt.Errorf("pulse: parec on %s: %w", monitor, err)
+		}
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("pulse: %s delivered nothing within 5s", monitor)
+	}
 }
 
 // Pactl runs pactl against this server and returns its output.
@@ -209,16 +254,37 @@ func (p *Pulse) Pactl(args ...string) (string, error) {
 	return string(out), nil
 }
 
-// SineSource adds a source that produces a sine tone of the given frequency
-// (a stand-in microphone) and returns its name. It stays until the server
-// stops.
-func (p *Pulse) SineSource(t testing.TB, name string, hz int) string {
+// Microphone adds a stand-in microphone: a second null sink whose monitor
+// (source) records whatever is played into sink (`paplay --device=SINK`).
+// Tests pass the source's id explicitly. It keeps real-time pace, unlike
+// module-sine-source (with 100 ms periods it hands out a burst, then
+// stalls) or a remapped source (it does not pass the recorder's latency
+// request on, so the null sink renders in 2-second bursts).
+func (p *Pulse) Microphone(t testing.TB, name string) (source, sink string) {
 	t.Helper()
-	if _, err := p.Pactl("load-module", "module-sine-source",
-		"source_name="+name, "rate=48000", fmt.Sprintf("frequency=%d", hz)); err != nil {
+	source, sink, err := p.AddMicrophone(name)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return name
+	return source, sink
+}
+
+// AddMicrophone is Microphone for programs that are not tests (and for
+// TestMain).
+func (p *Pulse) AddMicrophone(name string) (source, sink string, err error) {
+	sink = name
+	if _, err := p.Pactl("load-module", "module-null-sink", "sink_name="+sink, "rate=48000", "channels=2"); err != nil {
+		return "", "", err
+	}
+	// Loading a sink may make it the default; "default" must stay the
+	// null sink the tests play system audio into.
+	if _, err := p.Pactl("set-default-sink", p.Sink); err != nil {
+		return "", "", err
+	}
+	if err := p.keepLowLatency(sink + ".monitor"); err != nil {
+		return "", "", err
+	}
+	return sink + ".monitor", sink, nil
 }
 
 func stop(cmd *exec.Cmd) {
