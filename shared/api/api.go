@@ -22,21 +22,42 @@
 //  1. POST /api/v1/videos {title, recording_id} → 201 Video (200 with the
 //     same Video when recording_id was already created: safe to retry).
 //  2. For each sealed segment, in any order and concurrently:
-//     PUT /api/v1/videos/{id}/segments/{index} with headers Upload-Length and
-//     Framecast-Sha256 and the sealed bytes as body. 201: stored now. 200:
-//     already stored with the same hash (the body was not read). 409 code
-//     "sha256_conflict": stored with another hash.
-//  3. After a cut connection, HEAD the same URL: 404 means nothing arrived
-//     (PUT again); otherwise Upload-Offset says how many bytes the server
-//     holds. Offset == Upload-Length means the segment is stored. Else PATCH
-//     the rest: headers Upload-Offset (the value HEAD gave), Upload-Length
-//     and Framecast-Sha256, body = the sealed bytes from that offset on. A
-//     simple uploader may also just PUT the whole segment again: a PUT always
-//     starts over from byte 0.
+//     PUT /api/v1/videos/{id}/segments/{index} with headers Upload-Length
+//     (total sealed bytes) and Framecast-Sha256 (hex SHA-256 of all of
+//     them), body = the sealed bytes from byte 0. Answers, all with a
+//     Segment body and the Upload-Offset, Upload-Length and
+//     Framecast-Sha256 headers:
+//     201: stored by this request (checked: hash and seal header);
+//     200 with stored=true: was already stored with the same hash, nothing
+//     written again; 200 with stored=false: the body was shorter than
+//     Upload-Length (a deliberate partial upload), offset says how much is
+//     held. Errors: 409 sha256_conflict (stored with another hash: a bug,
+//     don't retry), 409 finalized, 422 checksum_mismatch (the bytes do not
+//     hash to the header: the partial data is dropped, PUT again), 422
+//     bad_seal (not sealed for this recording and index: don't retry),
+//     413 body_too_large, 411 length_required, 423 upload_busy (retry
+//     with backoff; rare, see below), 404 not_found (no such video).
+//  3. After a cut connection, HEAD the same URL: 404 means nothing is held
+//     (PUT again); otherwise 200 with Upload-Offset = bytes held (kept
+//     durably). Upload-Offset == Upload-Length means the segment is
+//     stored. Else PATCH the rest: headers Upload-Offset (the value HEAD
+//     gave), Upload-Length and Framecast-Sha256 (same as the PUT), body =
+//     the sealed bytes from that offset on; answers as for PUT, plus 409
+//     offset_mismatch (its Upload-Offset header has the right offset) and
+//     404 when no upload is in progress. A simple uploader may instead
+//     PUT the whole segment again: a PUT always starts over from byte 0.
+//     A new PUT/PATCH of a segment whose previous request is still open on
+//     the server (a silent network cut) takes it over within ~3 s; 423 only
+//     if that fails.
 //  4. POST /api/v1/videos/{id}/finalize with the segment count, each
 //     segment's duration and the recording's data key → 200 Video, now
-//     "ready" and playable at ShareURL. Finalizing again with the same
-//     values is harmless (200).
+//     "ready" and playable at ShareURL. Errors: 409 segments_missing (the
+//     message lists them; upload and finalize again), 422 wrong_data_key,
+//     400 bad_request, 409 finalized (finalized before with other values).
+//     Finalizing again with the same values is harmless (200).
+//
+// GET /api/v1/videos/{id} returns the Video with the segments stored so
+// far, so an uploader restarting can skip them in one request.
 //
 // # Segments and indexes
 //

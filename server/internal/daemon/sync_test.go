@@ -520,3 +520,26 @@ func TestMalformedIDs(t *testing.T) {
 		t.Fatalf("files beside the data dir: %v", entries)
 	}
 }
+
+// TestHeadCommitsStagedUpload: the server stopped after the last byte of a
+// segment arrived but before it was stored. HEAD stores it, so that
+// Offset == Length always means stored.
+func TestHeadCommitsStagedUpload(t *testing.T) {
+	ts := start(t)
+	r := newRecording(t, ts, 3000)
+	b := r.seal[0]
+	dir := filepath.Join(ts.DataDir, "uploads", r.video.ID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "0.part"), b, 0o600)
+	os.WriteFile(filepath.Join(dir, "0.json"), []byte(fmt.Sprintf(`{"sha256":%q,"length":%d}`, sum(b), len(b))), 0o600)
+	st, err := ts.client.SegmentState(context.Background(), r.video.ID, 0)
+	if err != nil || !st.Stored() {
+		t.Fatalf("HEAD = %+v, %v", st, err)
+	}
+	v, err := ts.client.Video(context.Background(), r.video.ID)
+	if err != nil || len(v.Segments) != 1 || v.Segments[0].SHA256 != sum(b) {
+		t.Fatalf("status = %+v, %v", v, err)
+	}
+}

@@ -326,6 +326,20 @@ func (s *Service) UploadState(ctx context.Context, videoID string, index api.Seg
 		return p, nil
 	}
 	defer release()
+	// The request that wrote the last byte may have committed meanwhile.
+	if seg, err := s.store.Segment(ctx, v.ID, int(index)); err == nil {
+		return storedProgress(seg, seg.SHA256)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Progress{}, err
+	}
+	if meta, err = readMeta(metaPath); errors.Is(err, fs.ErrNotExist) {
+		return Progress{}, fail(KindNotFound, "No upload of segment %s is in progress.", index)
+	} else if err != nil {
+		return Progress{}, err
+	}
+	if fi, err := os.Stat(partPath); err != nil || fi.Size() != meta.Length {
+		return Progress{}, fail(KindNotFound, "No complete upload of segment %s is waiting.", index)
+	}
 	p, err = s.commit(ctx, v, index, meta, nil)
 	if IsKind(err, KindChecksumMismatch) || IsKind(err, KindBadSeal) {
 		// The bytes were bad and are gone: start over.
