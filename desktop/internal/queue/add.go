@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 
+	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
 )
 
@@ -30,7 +30,11 @@ func step(name string) {
 // fsyncs the folder, inserts its row, and only then deletes the plaintext.
 // Killed anywhere in between, Recover finds either the plaintext (and
 // queues it again) or the complete sealed file.
-func (q *Queue) AddSegment(ctx context.Context, id seal.RecordingID, index int, plaintextPath string) (Segment, error) {
+//
+// index is the segment's api.SegmentIndex: 0, 1, ... for media segments and
+// api.InitSegment for the HLS init segment; it is sealed with
+// index.SealIndex(), as the server expects.
+func (q *Queue) AddSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plaintextPath string) (Segment, error) {
 	q.addMu.Lock()
 	defer q.addMu.Unlock()
 	seg, err := q.addSegment(ctx, id, index, plaintextPath, false)
@@ -42,9 +46,9 @@ func (q *Queue) AddSegment(ctx context.Context, id seal.RecordingID, index int, 
 
 // addSegment does AddSegment's work; recovering lets Recover add to a
 // recording it is about to close whatever state it is in.
-func (q *Queue) addSegment(ctx context.Context, id seal.RecordingID, index int, plaintextPath string, recovering bool) (Segment, error) {
-	if index < 0 || index > math.MaxUint32 {
-		return Segment{}, fmt.Errorf("index %d out of range", index)
+func (q *Queue) addSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plaintextPath string, recovering bool) (Segment, error) {
+	if !index.Valid() {
+		return Segment{}, fmt.Errorf("index %d is not a segment index (0..%d or init)", index, api.MaxSegmentIndex)
 	}
 	var state RecordingState
 	var exists bool
@@ -94,7 +98,7 @@ func (q *Queue) addSegment(ctx context.Context, id seal.RecordingID, index int, 
 		Path: final, State: SegmentQueued}, nil
 }
 
-func (q *Queue) insertSegment(ctx context.Context, id seal.RecordingID, index int, plain, sealed int64, sum [32]byte, rel string) error {
+func (q *Queue) insertSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plain, sealed int64, sum [32]byte, rel string) error {
 	tx, err := q.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -115,7 +119,7 @@ func (q *Queue) insertSegment(ctx context.Context, id seal.RecordingID, index in
 
 // sealFile seals plaintextPath into final through a temp file in dir and
 // returns the plaintext size, sealed size and the sealed bytes' sha256.
-func sealFile(dek seal.Key, id seal.RecordingID, index int, plaintextPath, dir, final string) (plain, sealed int64, sum [32]byte, err error) {
+func sealFile(dek seal.Key, id seal.RecordingID, index api.SegmentIndex, plaintextPath, dir, final string) (plain, sealed int64, sum [32]byte, err error) {
 	in, err := os.Open(plaintextPath)
 	if err != nil {
 		return 0, 0, sum, fmt.Errorf("open plaintext: %w", err)
@@ -136,7 +140,7 @@ func sealFile(dek seal.Key, id seal.RecordingID, index int, plaintextPath, dir, 
 
 	h := sha256.New()
 	counted := &countingWriter{w: io.MultiWriter(tmp, h)}
-	w, err := seal.NewWriter(counted, dek, id, uint32(index))
+	w, err := seal.NewWriter(counted, dek, id, index.SealIndex())
 	if err != nil {
 		return 0, 0, sum, err
 	}

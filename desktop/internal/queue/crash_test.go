@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
 )
 
@@ -44,12 +45,12 @@ func crashChild(base, rec, at string) int {
 		return fail(err)
 	}
 	f := openFixture(childTB{}, base)
-	index := -1
+	var index api.SegmentIndex = -2
 	if at != "" {
 		stepName, idx, _ := strings.Cut(at, ":")
 		killAt, _ := strconv.Atoi(idx)
 		crashHook = func(s string) {
-			if s == stepName && index == killAt {
+			if s == stepName && index == api.SegmentIndex(killAt) {
 				p, _ := os.FindProcess(os.Getpid())
 				p.Kill()
 				select {} // SIGKILL is on its way
@@ -135,7 +136,7 @@ func checkAfterCrash(t *testing.T, base string, rec seal.RecordingID, added int)
 		t.Fatalf("%d segments after recovery, but the child had added %d", len(segs), added)
 	}
 	for i, s := range segs {
-		if s.Index != i {
+		if s.Index != api.SegmentIndex(i) {
 			t.Fatalf("segment %d has index %d: a closed segment was lost", i, s.Index)
 		}
 		verifySegment(t, f.q, s)

@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
 	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
 	"github.com/pressly/goose/v3"
@@ -92,8 +93,8 @@ type Recording struct {
 // Segment is one sealed segment.
 type Segment struct {
 	RecordingID seal.RecordingID
-	ServerID    string // the recording's server id, "" while offline
-	Index       int
+	ServerID    string           // the recording's server id, "" while offline
+	Index       api.SegmentIndex // api.InitSegment for the HLS init segment
 	PlainSize   int64
 	SealedSize  int64
 	SHA256      [32]byte // of the sealed bytes, as uploaded
@@ -116,6 +117,9 @@ type NewRecording struct {
 	// empty, and then Recover does not look.
 	PlainDir     string
 	PlainPattern string
+	// PlainInit is the name of the HLS init segment in PlainDir
+	// ("init.mp4"), queued by Recover as api.InitSegment; empty if none.
+	PlainInit string
 	// ServerID and Slug, when the server was reachable at the start.
 	ServerID string
 	Slug     string
@@ -186,14 +190,30 @@ func (q *Queue) recordingDir(id seal.RecordingID) string {
 	return filepath.Join(q.dir, segmentsDir, id.String())
 }
 
-func sealedName(index int) string { return fmt.Sprintf("%06d.sealed", index) }
+const initSealedName = "init.sealed"
+
+func sealedName(index api.SegmentIndex) string {
+	if index == api.InitSegment {
+		return initSealedName
+	}
+	return fmt.Sprintf("%06d.sealed", index)
+}
+
+// parseSealedName is sealedName backwards.
+func parseSealedName(name string) (api.SegmentIndex, bool) {
+	if name == initSealedName {
+		return api.InitSegment, true
+	}
+	i, ok := parsePlainName("%06d.sealed", name)
+	return api.SegmentIndex(i), ok && api.SegmentIndex(i).Valid()
+}
 
 func purpose(id seal.RecordingID) string { return "framecast recording " + id.String() }
 
 // CreateRecording starts a recording: a fresh id and data key, the key
 // wrapped by the device key, and a folder for its sealed segments.
 func (q *Queue) CreateRecording(ctx context.Context, nr NewRecording) (Recording, error) {
-	if err := checkPattern(nr.PlainDir, nr.PlainPattern); err != nil {
+	if err := checkPattern(nr.PlainDir, nr.PlainPattern, nr.PlainInit); err != nil {
 		return Recording{}, fmt.Errorf("create recording: %w", err)
 	}
 	id := seal.NewRecordingID()
@@ -212,9 +232,10 @@ func (q *Queue) CreateRecording(ctx context.Context, nr NewRecording) (Recording
 	}
 	now := time.Now()
 	_, err = q.db.ExecContext(ctx, `INSERT INTO recordings
-		(id, server_id, slug, title, created_at, state, wrapped_key, plain_dir, plain_pattern)
-		VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?)`,
-		id.String(), nullable(nr.ServerID), nullable(nr.Slug), nr.Title, now.UnixMilli(), wrapped, nr.PlainDir, nr.PlainPattern)
+		(id, server_id, slug, title, created_at, state, wrapped_key, plain_dir, plain_pattern, plain_init)
+		VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?)`,
+		id.String(), nullable(nr.ServerID), nullable(nr.Slug), nr.Title, now.UnixMilli(), wrapped,
+		nr.PlainDir, nr.PlainPattern, nr.PlainInit)
 	if err != nil {
 		os.Remove(q.recordingDir(id))
 		return Recording{}, fmt.Errorf("create recording: %w", err)
@@ -227,9 +248,12 @@ func (q *Queue) CreateRecording(ctx context.Context, nr NewRecording) (Recording
 
 var indexVerb = regexp.MustCompile(`%0?[1-9]?d`)
 
-func checkPattern(dir, pattern string) error {
+func checkPattern(dir, pattern, init string) error {
 	if (dir == "") != (pattern == "") {
 		return errors.New("plaintext folder and file name pattern go together")
+	}
+	if init != "" && (dir == "" || strings.ContainsAny(init, `/\`) || init == pattern) {
+		return fmt.Errorf("init segment name %q must be a plain file name in the plaintext folder", init)
 	}
 	if pattern == "" {
 		return nil
@@ -314,7 +338,7 @@ func (q *Queue) transition(ctx context.Context, res sql.Result, err error, id se
 }
 
 // MarkUploading notes that an upload of the segment has started.
-func (q *Queue) MarkUploading(ctx context.Context, id seal.RecordingID, index int) error {
+func (q *Queue) MarkUploading(ctx context.Context, id seal.RecordingID, index api.SegmentIndex) error {
 	res, err := q.db.ExecContext(ctx, `UPDATE segments SET state = 'uploading'
 		WHERE recording_id = ? AND idx = ? AND state = 'queued'`, id.String(), index)
 	return q.segmentTransition(ctx, res, err, id, index, SegmentUploading)
@@ -322,13 +346,13 @@ func (q *Queue) MarkUploading(ctx context.Context, id seal.RecordingID, index in
 
 // MarkUploaded notes that the server has the segment. Marking it twice is
 // fine: the server is idempotent too.
-func (q *Queue) MarkUploaded(ctx context.Context, id seal.RecordingID, index int) error {
+func (q *Queue) MarkUploaded(ctx context.Context, id seal.RecordingID, index api.SegmentIndex) error {
 	res, err := q.db.ExecContext(ctx, `UPDATE segments SET state = 'uploaded', uploaded_at = ?
 		WHERE recording_id = ? AND idx = ? AND state <> 'uploaded'`, time.Now().UnixMilli(), id.String(), index)
 	return q.segmentTransition(ctx, res, err, id, index, SegmentUploaded)
 }
 
-func (q *Queue) segmentTransition(ctx context.Context, res sql.Result, err error, id seal.RecordingID, index int, to SegmentState) error {
+func (q *Queue) segmentTransition(ctx context.Context, res sql.Result, err error, id seal.RecordingID, index api.SegmentIndex, to SegmentState) error {
 	if err != nil {
 		return fmt.Errorf("mark segment %d of %s %s: %w", index, id, to, err)
 	}
@@ -351,7 +375,7 @@ func (q *Queue) segmentTransition(ctx context.Context, res sql.Result, err error
 
 // RecordAttempt logs one upload attempt of a segment; attemptErr nil means
 // it succeeded.
-func (q *Queue) RecordAttempt(ctx context.Context, id seal.RecordingID, index int, attemptErr error) error {
+func (q *Queue) RecordAttempt(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, attemptErr error) error {
 	var msg sql.NullString
 	if attemptErr != nil {
 		msg = sql.NullString{String: attemptErr.Error(), Valid: true}
@@ -372,7 +396,7 @@ const segmentColumns = `s.recording_id, COALESCE(r.server_id, ''), s.idx, s.plai
 
 // Pending returns up to limit segments not yet delivered, of recordings
 // still wanted (recording or finished), oldest recording first and in
-// index order within it. Segments marked uploading are included: after a
+// index order within it (the init segment first). Segments marked uploading are included: after a
 // crash nothing else would resume them, so an uploader skips the ones it
 // has in flight itself.
 func (q *Queue) Pending(ctx context.Context, limit int) ([]Segment, error) {

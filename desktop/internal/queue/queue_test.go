@@ -15,10 +15,14 @@ import (
 	"time"
 
 	"framecast.dev/desktop/internal/keystore"
+	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
 )
 
-const testPattern = "segment_%05d.m4s"
+const (
+	testPattern = "segment_%05d.m4s"
+	testInit    = "init.mp4"
+)
 
 // fixture is a queue in a temp folder with a real file-backed key store
 // and a plaintext folder standing in for the recorder's work folder.
@@ -49,7 +53,7 @@ func openFixture(t testing.TB, base string) *fixture {
 
 func (f *fixture) create(t testing.TB, title string) Recording {
 	t.Helper()
-	r, err := f.q.CreateRecording(context.Background(), NewRecording{Title: title, PlainDir: f.plain, PlainPattern: testPattern})
+	r, err := f.q.CreateRecording(context.Background(), NewRecording{Title: title, PlainDir: f.plain, PlainPattern: testPattern, PlainInit: testInit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +62,13 @@ func (f *fixture) create(t testing.TB, title string) Recording {
 
 // content is segment i's plaintext: its size and bytes follow from i, so a
 // test (or a crashed child's parent) knows what every segment must hold.
-func content(i int) []byte {
-	size := (i*71993 + 1000) % 300_000
-	if i == 1 {
+func content(i api.SegmentIndex) []byte {
+	size := (int(i)*71993 + 1000) % 300_000
+	switch i {
+	case 1:
 		size = 0 // an empty segment is legal and an edge worth keeping
+	case api.InitSegment:
+		size = 700
 	}
 	b := make([]byte, size)
 	rand.NewChaCha8([32]byte{byte(i), byte(i >> 8), 42}).Read(b)
@@ -70,9 +77,12 @@ func content(i int) []byte {
 
 // writePlain writes segment i the way ffmpeg's temp_file flag does: under a
 // temp name first, then renamed, so a final name means a complete file.
-func writePlain(t testing.TB, dir string, i int) string {
+func writePlain(t testing.TB, dir string, i api.SegmentIndex) string {
 	t.Helper()
 	final := filepath.Join(dir, fmt.Sprintf(testPattern, i))
+	if i == api.InitSegment {
+		final = filepath.Join(dir, testInit)
+	}
 	tmp := final + ".tmp"
 	if err := os.WriteFile(tmp, content(i), 0o600); err != nil {
 		t.Fatal(err)
@@ -98,7 +108,7 @@ func verifySegment(t testing.TB, q *Queue, s Segment) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := seal.NewReader(bytes.NewReader(raw), dek, s.RecordingID, uint32(s.Index))
+	r, err := seal.NewReader(bytes.NewReader(raw), dek, s.RecordingID, s.Index.SealIndex())
 	if err != nil {
 		t.Fatalf("segment %d: %v", s.Index, err)
 	}
@@ -140,7 +150,7 @@ func TestAddSegment(t *testing.T) {
 	f := openFixture(t, t.TempDir())
 	ctx := context.Background()
 	r := f.create(t, "demo")
-	for i := range 4 {
+	for i := range api.SegmentIndex(4) {
 		path := writePlain(t, f.plain, i)
 		s, err := f.q.AddSegment(ctx, r.ID, i, path)
 		if err != nil {
@@ -156,7 +166,7 @@ func TestAddSegment(t *testing.T) {
 		t.Fatalf("Segments = %d, %v", len(segs), err)
 	}
 	for i, s := range segs {
-		if s.Index != i || s.State != SegmentQueued {
+		if s.Index != api.SegmentIndex(i) || s.State != SegmentQueued {
 			t.Fatalf("segment %d: index %d state %s", i, s.Index, s.State)
 		}
 		verifySegment(t, f.q, s)
@@ -193,7 +203,7 @@ func TestAddSegmentRefuses(t *testing.T) {
 	if _, err := f.q.AddSegment(ctx, r.ID, 1, filepath.Join(f.plain, "nope")); err == nil {
 		t.Error("missing plaintext was queued")
 	}
-	if _, err := f.q.AddSegment(ctx, r.ID, -1, dup); err == nil {
+	if _, err := f.q.AddSegment(ctx, r.ID, -2, dup); err == nil {
 		t.Error("negative index was queued")
 	}
 	if _, err := f.q.AddSegment(ctx, seal.NewRecordingID(), 0, dup); !errors.Is(err, ErrNotFound) {
@@ -235,7 +245,7 @@ func TestPendingAndUploadBookkeeping(t *testing.T) {
 	b := f.create(t, "b")
 	for _, add := range []struct {
 		r Recording
-		i int
+		i api.SegmentIndex
 	}{{a, 2}, {b, 0}, {a, 0}, {a, 1}} {
 		if _, err := f.q.AddSegment(ctx, add.r.ID, add.i, writePlain(t, f.plain, add.i)); err != nil {
 			t.Fatal(err)
@@ -315,7 +325,7 @@ func TestPendingAndUploadBookkeeping(t *testing.T) {
 	if err := f.q.MarkRecordingUploaded(ctx, a.ID); !errors.Is(err, ErrState) {
 		t.Fatalf("uploaded with segments waiting: %v, want ErrState", err)
 	}
-	for _, i := range []int{1, 2} {
+	for _, i := range []api.SegmentIndex{1, 2} {
 		if err := f.q.MarkUploaded(ctx, a.ID, i); err != nil {
 			t.Fatal(err)
 		}
@@ -374,7 +384,7 @@ func TestRecoverCleansUp(t *testing.T) {
 	f := openFixture(t, t.TempDir())
 	ctx := context.Background()
 	r := f.create(t, "")
-	for i := range 2 {
+	for i := range api.SegmentIndex(2) {
 		if _, err := f.q.AddSegment(ctx, r.ID, i, writePlain(t, f.plain, i)); err != nil {
 			t.Fatal(err)
 		}
@@ -390,6 +400,7 @@ func TestRecoverCleansUp(t *testing.T) {
 	// A plaintext never queued, a leftover of a queued one, a temp file,
 	// the recorder's own temp file, and a folder nobody knows.
 	writePlain(t, f.plain, 3)
+	writePlain(t, f.plain, api.InitSegment)
 	writePlain(t, f.plain, 0)
 	os.WriteFile(filepath.Join(dir, sealedName(3)+tmpMarker+"123"), []byte("half"), 0o600)
 	os.WriteFile(filepath.Join(f.plain, "segment_00004.m4s.tmp"), []byte("half"), 0o600)
@@ -399,13 +410,13 @@ func TestRecoverCleansUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := RecoverReport{Requeued: 1, TempRemoved: 1, Discarded: 1, Orphans: 1, PlainQueued: 2, PlainRemoved: 1, Closed: []seal.RecordingID{r.ID}}
+	want := RecoverReport{Requeued: 1, TempRemoved: 1, Discarded: 1, Orphans: 1, PlainQueued: 3, PlainRemoved: 1, Closed: []seal.RecordingID{r.ID}}
 	if fmt.Sprint(rep) != fmt.Sprint(want) {
 		t.Fatalf("report %+v\nwant   %+v", rep, want)
 	}
 	segs, _ := f.q.Segments(ctx, r.ID)
-	if len(segs) != 4 {
-		t.Fatalf("%d segments after recover, want 4", len(segs))
+	if len(segs) != 5 || segs[0].Index != api.InitSegment {
+		t.Fatalf("%d segments after recover, want 5 with init first", len(segs))
 	}
 	for _, s := range segs {
 		verifySegment(t, f.q, s)
@@ -414,7 +425,7 @@ func TestRecoverCleansUp(t *testing.T) {
 		}
 	}
 	got, _ := f.q.Recording(ctx, r.ID)
-	if got.State != StateFinished || got.SegmentCount != 4 {
+	if got.State != StateFinished || got.SegmentCount != 5 {
 		t.Fatalf("recording after recover: %+v", got)
 	}
 	if _, err := os.Stat(filepath.Join(f.plain, "segment_00004.m4s.tmp")); err != nil {
@@ -472,18 +483,18 @@ func TestRecorderAndUploaderTogether(t *testing.T) {
 	go func() {
 		for i := range n {
 			path := filepath.Join(f.plain, fmt.Sprintf(testPattern, i))
-			if err := os.WriteFile(path, content(i%5), 0o600); err != nil {
+			if err := os.WriteFile(path, content(api.SegmentIndex(i%5)), 0o600); err != nil {
 				done <- err
 				return
 			}
-			if _, err := f.q.AddSegment(ctx, r.ID, i, path); err != nil {
+			if _, err := f.q.AddSegment(ctx, r.ID, api.SegmentIndex(i), path); err != nil {
 				done <- err
 				return
 			}
 		}
 		done <- f.q.Finish(ctx, r.ID, n*2*time.Second)
 	}()
-	delivered := map[int]bool{}
+	delivered := map[api.SegmentIndex]bool{}
 	for finished := false; !finished || len(delivered) < n; {
 		select {
 		case err := <-done:
@@ -513,4 +524,48 @@ func TestRecorderAndUploaderTogether(t *testing.T) {
 	if err := f.q.MarkRecordingUploaded(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The init segment is sealed with api.InitSealIndex, as the server opens
+// it, and goes first in Pending so a player can start as early as possible.
+func TestInitSegment(t *testing.T) {
+	f := openFixture(t, t.TempDir())
+	ctx := context.Background()
+	r := f.create(t, "")
+	for _, i := range []api.SegmentIndex{0, 1, api.InitSegment, 2} {
+		if _, err := f.q.AddSegment(ctx, r.ID, i, writePlain(t, f.plain, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := f.q.Pending(ctx, 10)
+	if err != nil || len(p) != 4 {
+		t.Fatalf("Pending = %d, %v", len(p), err)
+	}
+	var order []string
+	for _, s := range p {
+		order = append(order, s.Index.String())
+		verifySegment(t, f.q, s)
+	}
+	if got := strings.Join(order, " "); got != "init 0 1 2" {
+		t.Fatalf("Pending order %q, want init first", got)
+	}
+	if filepath.Base(p[0].Path) != "init.sealed" {
+		t.Fatalf("init segment file %s", p[0].Path)
+	}
+	h, err := seal.ReadHeader(bytes.NewReader(mustRead(t, p[0].Path)))
+	if err != nil || h.Segment != api.InitSealIndex {
+		t.Fatalf("init segment sealed as index %d (%v), want api.InitSealIndex", h.Segment, err)
+	}
+	if _, err := f.q.AddSegment(ctx, r.ID, api.MaxSegmentIndex+1, writePlain(t, f.plain, 3)); err == nil {
+		t.Fatal("an index past api.MaxSegmentIndex was queued")
+	}
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

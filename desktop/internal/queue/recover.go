@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
 )
 
@@ -122,15 +123,15 @@ func (q *Queue) Recover(ctx context.Context) (RecoverReport, error) {
 }
 
 // indexesOf returns the indexes of a recording's rows.
-func (q *Queue) indexesOf(ctx context.Context, id seal.RecordingID) (map[int]bool, error) {
+func (q *Queue) indexesOf(ctx context.Context, id seal.RecordingID) (map[api.SegmentIndex]bool, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT idx FROM segments WHERE recording_id = ?`, id.String())
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	have := map[int]bool{}
+	have := map[api.SegmentIndex]bool{}
 	for rows.Next() {
-		var i int
+		var i api.SegmentIndex
 		if err := rows.Scan(&i); err != nil {
 			return nil, err
 		}
@@ -163,7 +164,7 @@ func (q *Queue) recoverSealed(ctx context.Context, id seal.RecordingID, rep *Rec
 			rep.TempRemoved++
 			continue
 		}
-		index, ok := parsePlainName("%06d.sealed", e.Name())
+		index, ok := parseSealedName(e.Name())
 		if !ok || have[index] {
 			continue
 		}
@@ -181,7 +182,7 @@ func (q *Queue) recoverSealed(ctx context.Context, id seal.RecordingID, rep *Rec
 }
 
 // adopt verifies a complete sealed file and inserts its row.
-func (q *Queue) adopt(ctx context.Context, id seal.RecordingID, index int, path string) error {
+func (q *Queue) adopt(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, path string) error {
 	dek, err := q.DataKey(ctx, id)
 	if err != nil {
 		return err
@@ -193,7 +194,7 @@ func (q *Queue) adopt(ctx context.Context, id seal.RecordingID, index int, path 
 	defer f.Close()
 	h := sha256.New()
 	counted := &countingWriter{w: h}
-	plain, err := seal.Verify(io.TeeReader(f, counted), dek, id, uint32(index))
+	plain, err := seal.Verify(io.TeeReader(f, counted), dek, id, index.SealIndex())
 	if err != nil {
 		return err
 	}
@@ -206,9 +207,9 @@ func (q *Queue) adopt(ctx context.Context, id seal.RecordingID, index int, path 
 // recoverPlain deletes plaintext of queued segments and, for an
 // interrupted recording, queues the rest in index order.
 func (q *Queue) recoverPlain(ctx context.Context, r Recording, rep *RecoverReport) error {
-	var dir, pattern string
-	if err := q.db.QueryRowContext(ctx, `SELECT plain_dir, plain_pattern FROM recordings WHERE id = ?`,
-		r.ID.String()).Scan(&dir, &pattern); err != nil {
+	var dir, pattern, init string
+	if err := q.db.QueryRowContext(ctx, `SELECT plain_dir, plain_pattern, plain_init FROM recordings WHERE id = ?`,
+		r.ID.String()).Scan(&dir, &pattern, &init); err != nil {
 		return err
 	}
 	if dir == "" {
@@ -222,16 +223,21 @@ func (q *Queue) recoverPlain(ctx context.Context, r Recording, rep *RecoverRepor
 		return err
 	}
 	type plainFile struct {
-		index int
+		index api.SegmentIndex
 		path  string
 	}
 	var files []plainFile
 	for _, e := range entries {
-		if i, ok := parsePlainName(pattern, e.Name()); ok && e.Type().IsRegular() {
-			files = append(files, plainFile{i, filepath.Join(dir, e.Name())})
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if e.Name() == init {
+			files = append(files, plainFile{api.InitSegment, filepath.Join(dir, e.Name())})
+		} else if i, ok := parsePlainName(pattern, e.Name()); ok && api.SegmentIndex(i).Valid() {
+			files = append(files, plainFile{api.SegmentIndex(i), filepath.Join(dir, e.Name())})
 		}
 	}
-	slices.SortFunc(files, func(a, b plainFile) int { return a.index - b.index })
+	slices.SortFunc(files, func(a, b plainFile) int { return int(a.index - b.index) })
 	have, err := q.indexesOf(ctx, r.ID)
 	if err != nil {
 		return err

@@ -19,12 +19,14 @@ CREATE TABLE recordings (
     -- Where the recorder writes plaintext segments, and their file name
     -- pattern; Recover queues what an interrupted recording left there.
     plain_dir     TEXT NOT NULL DEFAULT '',
-    plain_pattern TEXT NOT NULL DEFAULT ''
+    plain_pattern TEXT NOT NULL DEFAULT '',
+    plain_init    TEXT NOT NULL DEFAULT ''
 ) STRICT;
 
 CREATE TABLE segments (
     recording_id TEXT NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
-    idx          INTEGER NOT NULL CHECK (idx >= 0 AND idx <= 4294967295),
+    -- api.SegmentIndex: -1 is the HLS init segment, so it sorts first.
+    idx          INTEGER NOT NULL CHECK (idx >= -1 AND idx <= 999999),
     plain_size   INTEGER NOT NULL,
     sealed_size  INTEGER NOT NULL,
     sha256       BLOB NOT NULL CHECK (length(sha256) = 32),
