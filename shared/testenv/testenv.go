@@ -83,7 +83,7 @@ func StartXvfb(width, height int) (*Display, error) {
 	}
 	defer r.Close()
 	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0",
-		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-ac", "+extension", "MIT-SHM")
+		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-ac", "-noreset", "+extension", "MIT-SHM")
 	cmd.ExtraFiles = []*os.File{w}
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr
