@@ -5,6 +5,7 @@ go 1.26.0
 require framecast.dev/shared v0.0.0
 
 require (
+	fyne.io/systray v1.12.2 // indirect
 	github.com/bep/debounce v1.2.1 // indirect
 	github.com/danieljoos/wincred v1.2.3 // indirect
 	github.com/gen2brain/malgo v0.11.24 // indirect
