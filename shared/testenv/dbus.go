@@ -58,4 +58,3 @@ func DBusSend(t testing.TB, bus string, args ...string) string {
 	}
 	return string(b)
 }
-
