@@ -20,7 +20,7 @@ packages=(
   build-essential pkg-config git ca-certificates curl
   libgtk-3-dev libwebkit2gtk-4.1-dev
   ffmpeg sox
-  xvfb xauth x11-utils xdotool imagemagick dbus-x11
+  xvfb xauth x11-utils xdotool imagemagick dbus-x11 dunst
   pulseaudio pulseaudio-utils
   chromium
   postgresql
