@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
@@ -34,10 +35,14 @@ func step(name string) {
 // index is the segment's api.SegmentIndex: 0, 1, ... for media segments and
 // api.InitSegment for the HLS init segment; it is sealed with
 // index.SealIndex(), as the server expects.
-func (q *Queue) AddSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plaintextPath string) (Segment, error) {
+//
+// duration is a media segment's playing time (the recorder knows it from
+// ffmpeg's playlist); pass 0 for the init segment, or when unknown, and the
+// uploader reads it from the segment before finalizing.
+func (q *Queue) AddSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plaintextPath string, duration time.Duration) (Segment, error) {
 	q.addMu.Lock()
 	defer q.addMu.Unlock()
-	seg, err := q.addSegment(ctx, id, index, plaintextPath, false)
+	seg, err := q.addSegment(ctx, id, index, plaintextPath, duration, false)
 	if err != nil {
 		return Segment{}, fmt.Errorf("queue segment %d of %s: %w", index, id, err)
 	}
@@ -46,9 +51,12 @@ func (q *Queue) AddSegment(ctx context.Context, id seal.RecordingID, index api.S
 
 // addSegment does AddSegment's work; recovering lets Recover add to a
 // recording it is about to close whatever state it is in.
-func (q *Queue) addSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plaintextPath string, recovering bool) (Segment, error) {
+func (q *Queue) addSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plaintextPath string, duration time.Duration, recovering bool) (Segment, error) {
 	if !index.Valid() {
 		return Segment{}, fmt.Errorf("index %d is not a segment index (0..%d or init)", index, api.MaxSegmentIndex)
+	}
+	if duration < 0 || index == api.InitSegment && duration != 0 {
+		return Segment{}, fmt.Errorf("duration %v is not a playing time for segment %d", duration, index)
 	}
 	var state RecordingState
 	var exists bool
@@ -82,7 +90,7 @@ func (q *Queue) addSegment(ctx context.Context, id seal.RecordingID, index api.S
 	step("dir-synced")
 
 	rel := filepath.ToSlash(filepath.Join(segmentsDir, id.String(), sealedName(index)))
-	if err := q.insertSegment(ctx, id, index, plain, sealed, sum, rel); err != nil {
+	if err := q.insertSegment(ctx, id, index, plain, sealed, sum, rel, duration); err != nil {
 		// The sealed file stays: it is complete, and Recover adopts it if
 		// the plaintext is gone by then.
 		return Segment{}, err
@@ -95,17 +103,18 @@ func (q *Queue) addSegment(ctx context.Context, id seal.RecordingID, index api.S
 	}
 	step("plaintext-removed")
 	return Segment{RecordingID: id, Index: index, PlainSize: plain, SealedSize: sealed, SHA256: sum,
-		Path: final, State: SegmentQueued}, nil
+		Path: final, State: SegmentQueued, Duration: duration.Truncate(time.Microsecond)}, nil
 }
 
-func (q *Queue) insertSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plain, sealed int64, sum [32]byte, rel string) error {
+func (q *Queue) insertSegment(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, plain, sealed int64, sum [32]byte, rel string, duration time.Duration) error {
 	tx, err := q.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO segments (recording_id, idx, plain_size, sealed_size, sha256, path, state)
-		VALUES (?, ?, ?, ?, ?, ?, 'queued')`, id.String(), index, plain, sealed, sum[:], rel); err != nil {
+	durUS := sql.NullInt64{Int64: duration.Microseconds(), Valid: duration.Microseconds() > 0}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO segments (recording_id, idx, plain_size, sealed_size, sha256, path, state, duration_us)
+		VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)`, id.String(), index, plain, sealed, sum[:], rel, durUS); err != nil {
 		return fmt.Errorf("insert segment row: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE recordings SET segment_count = segment_count + 1 WHERE id = ?`, id.String()); err != nil {

@@ -60,7 +60,7 @@ func crashChild(base, rec, at string) int {
 	out := bufio.NewWriter(os.Stdout)
 	for index = 0; index < 1000; index++ {
 		path := writePlain(childTB{}, f.plain, index)
-		if _, err := f.q.AddSegment(context.Background(), id, index, path); err != nil {
+		if _, err := f.q.AddSegment(context.Background(), id, index, path, testDuration(index)); err != nil {
 			return fail(err)
 		}
 		fmt.Fprintf(out, "added %d\n", index)

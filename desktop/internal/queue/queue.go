@@ -99,10 +99,13 @@ type Segment struct {
 	SealedSize  int64
 	SHA256      [32]byte // of the sealed bytes, as uploaded
 	Path        string   // the sealed file
-	State       SegmentState
-	UploadedAt  time.Time // zero until delivered
-	Attempts    int
-	LastError   string // of the latest failed attempt, if the latest failed
+	// Duration is a media segment's playing time; 0 for the init segment
+	// and when unknown (see SetSegmentDuration).
+	Duration   time.Duration
+	State      SegmentState
+	UploadedAt time.Time // zero until delivered
+	Attempts   int
+	LastError  string // of the latest failed attempt, if the latest failed
 }
 
 // NewRecording describes a recording about to start.
@@ -120,6 +123,10 @@ type NewRecording struct {
 	// PlainInit is the name of the HLS init segment in PlainDir
 	// ("init.mp4"), queued by Recover as api.InitSegment; empty if none.
 	PlainInit string
+	// PlainFirst is the number PlainPattern gives media segment 0: 1 when
+	// ffmpeg numbers its files from 1 (-start_number 1), as the recorder's
+	// does, so that seg00001.m4s is queued as segment 0.
+	PlainFirst int
 	// ServerID and Slug, when the server was reachable at the start.
 	ServerID string
 	Slug     string
@@ -216,6 +223,9 @@ func (q *Queue) CreateRecording(ctx context.Context, nr NewRecording) (Recording
 	if err := checkPattern(nr.PlainDir, nr.PlainPattern, nr.PlainInit); err != nil {
 		return Recording{}, fmt.Errorf("create recording: %w", err)
 	}
+	if nr.PlainFirst < 0 {
+		return Recording{}, fmt.Errorf("create recording: first segment file number %d is negative", nr.PlainFirst)
+	}
 	id := seal.NewRecordingID()
 	dek := seal.NewKey()
 	wrapped, err := q.keys.WrapDataKey(dek, purpose(id))
@@ -232,10 +242,10 @@ func (q *Queue) CreateRecording(ctx context.Context, nr NewRecording) (Recording
 	}
 	now := time.Now()
 	_, err = q.db.ExecContext(ctx, `INSERT INTO recordings
-		(id, server_id, slug, title, created_at, state, wrapped_key, plain_dir, plain_pattern, plain_init)
-		VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?)`,
+		(id, server_id, slug, title, created_at, state, wrapped_key, plain_dir, plain_pattern, plain_init, plain_first)
+		VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?)`,
 		id.String(), nullable(nr.ServerID), nullable(nr.Slug), nr.Title, now.UnixMilli(), wrapped,
-		nr.PlainDir, nr.PlainPattern, nr.PlainInit)
+		nr.PlainDir, nr.PlainPattern, nr.PlainInit, nr.PlainFirst)
 	if err != nil {
 		os.Remove(q.recordingDir(id))
 		return Recording{}, fmt.Errorf("create recording: %w", err)
@@ -388,8 +398,26 @@ func (q *Queue) RecordAttempt(ctx context.Context, id seal.RecordingID, index ap
 	return nil
 }
 
+// SetSegmentDuration records a media segment's playing time, for segments
+// queued without one (Recover cannot know it). Finalize needs every media
+// segment's duration.
+func (q *Queue) SetSegmentDuration(ctx context.Context, id seal.RecordingID, index api.SegmentIndex, d time.Duration) error {
+	if index == api.InitSegment || d <= 0 {
+		return fmt.Errorf("set duration of segment %d of %s to %v: only media segments have a (positive) duration", index, id, d)
+	}
+	res, err := q.db.ExecContext(ctx, `UPDATE segments SET duration_us = ? WHERE recording_id = ? AND idx = ?`,
+		d.Microseconds(), id.String(), index)
+	if err != nil {
+		return fmt.Errorf("set duration of segment %d of %s: %w", index, id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("set duration of segment %d of %s: %w", index, id, ErrNotFound)
+	}
+	return nil
+}
+
 const segmentColumns = `s.recording_id, COALESCE(r.server_id, ''), s.idx, s.plain_size, s.sealed_size, s.sha256,
-	s.path, s.state, COALESCE(s.uploaded_at, 0),
+	s.path, s.state, COALESCE(s.uploaded_at, 0), COALESCE(s.duration_us, 0),
 	(SELECT count(*) FROM upload_attempts a WHERE a.recording_id = s.recording_id AND a.idx = s.idx),
 	COALESCE((SELECT a.error FROM upload_attempts a WHERE a.recording_id = s.recording_id AND a.idx = s.idx
 		ORDER BY a.at DESC, a.id DESC LIMIT 1), '')`
@@ -428,9 +456,9 @@ func (q *Queue) scanSegments(rows *sql.Rows) ([]Segment, error) {
 		var s Segment
 		var rec, path string
 		var sum []byte
-		var uploadedAt int64
+		var uploadedAt, durUS int64
 		if err := rows.Scan(&rec, &s.ServerID, &s.Index, &s.PlainSize, &s.SealedSize, &sum, &path, &s.State,
-			&uploadedAt, &s.Attempts, &s.LastError); err != nil {
+			&uploadedAt, &durUS, &s.Attempts, &s.LastError); err != nil {
 			return nil, fmt.Errorf("read segment: %w", err)
 		}
 		var err error
@@ -438,6 +466,7 @@ func (q *Queue) scanSegments(rows *sql.Rows) ([]Segment, error) {
 			return nil, fmt.Errorf("read segment: %w", err)
 		}
 		copy(s.SHA256[:], sum)
+		s.Duration = time.Duration(durUS) * time.Microsecond
 		s.Path = filepath.Join(q.dir, filepath.FromSlash(path))
 		if uploadedAt != 0 {
 			s.UploadedAt = time.UnixMilli(uploadedAt)

@@ -152,7 +152,7 @@ func TestAddSegment(t *testing.T) {
 	r := f.create(t, "demo")
 	for i := range api.SegmentIndex(4) {
 		path := writePlain(t, f.plain, i)
-		s, err := f.q.AddSegment(ctx, r.ID, i, path)
+		s, err := f.q.AddSegment(ctx, r.ID, i, path, testDuration(i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,29 +190,29 @@ func TestAddSegmentRefuses(t *testing.T) {
 	f := openFixture(t, t.TempDir())
 	ctx := context.Background()
 	r := f.create(t, "")
-	if _, err := f.q.AddSegment(ctx, r.ID, 0, writePlain(t, f.plain, 0)); err != nil {
+	if _, err := f.q.AddSegment(ctx, r.ID, 0, writePlain(t, f.plain, 0), testDuration(0)); err != nil {
 		t.Fatal(err)
 	}
 	dup := writePlain(t, f.plain, 0)
-	if _, err := f.q.AddSegment(ctx, r.ID, 0, dup); !errors.Is(err, ErrSegmentExists) {
+	if _, err := f.q.AddSegment(ctx, r.ID, 0, dup, testDuration(0)); !errors.Is(err, ErrSegmentExists) {
 		t.Errorf("same index twice: %v, want ErrSegmentExists", err)
 	}
 	if _, err := os.Stat(dup); err != nil {
 		t.Errorf("a refused segment's plaintext was deleted: %v", err)
 	}
-	if _, err := f.q.AddSegment(ctx, r.ID, 1, filepath.Join(f.plain, "nope")); err == nil {
+	if _, err := f.q.AddSegment(ctx, r.ID, 1, filepath.Join(f.plain, "nope"), testDuration(1)); err == nil {
 		t.Error("missing plaintext was queued")
 	}
-	if _, err := f.q.AddSegment(ctx, r.ID, -2, dup); err == nil {
+	if _, err := f.q.AddSegment(ctx, r.ID, -2, dup, testDuration(-2)); err == nil {
 		t.Error("negative index was queued")
 	}
-	if _, err := f.q.AddSegment(ctx, seal.NewRecordingID(), 0, dup); !errors.Is(err, ErrNotFound) {
+	if _, err := f.q.AddSegment(ctx, seal.NewRecordingID(), 0, dup, testDuration(0)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown recording: %v, want ErrNotFound", err)
 	}
 	if err := f.q.Finish(ctx, r.ID, 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.q.AddSegment(ctx, r.ID, 1, writePlain(t, f.plain, 1)); !errors.Is(err, ErrState) {
+	if _, err := f.q.AddSegment(ctx, r.ID, 1, writePlain(t, f.plain, 1), testDuration(1)); !errors.Is(err, ErrState) {
 		t.Errorf("adding to a finished recording: %v, want ErrState", err)
 	}
 	if err := f.q.Finish(ctx, r.ID, time.Second); !errors.Is(err, ErrState) {
@@ -247,7 +247,7 @@ func TestPendingAndUploadBookkeeping(t *testing.T) {
 		r Recording
 		i api.SegmentIndex
 	}{{a, 2}, {b, 0}, {a, 0}, {a, 1}} {
-		if _, err := f.q.AddSegment(ctx, add.r.ID, add.i, writePlain(t, f.plain, add.i)); err != nil {
+		if _, err := f.q.AddSegment(ctx, add.r.ID, add.i, writePlain(t, f.plain, add.i), testDuration(add.i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -351,7 +351,7 @@ func TestReopenKeepsQueueAndKeys(t *testing.T) {
 	f := openFixture(t, base)
 	ctx := context.Background()
 	r := f.create(t, "")
-	if _, err := f.q.AddSegment(ctx, r.ID, 0, writePlain(t, f.plain, 0)); err != nil {
+	if _, err := f.q.AddSegment(ctx, r.ID, 0, writePlain(t, f.plain, 0), testDuration(0)); err != nil {
 		t.Fatal(err)
 	}
 	dek, _ := f.q.DataKey(ctx, r.ID)
@@ -385,7 +385,7 @@ func TestRecoverCleansUp(t *testing.T) {
 	ctx := context.Background()
 	r := f.create(t, "")
 	for i := range api.SegmentIndex(2) {
-		if _, err := f.q.AddSegment(ctx, r.ID, i, writePlain(t, f.plain, i)); err != nil {
+		if _, err := f.q.AddSegment(ctx, r.ID, i, writePlain(t, f.plain, i), testDuration(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -487,7 +487,7 @@ func TestRecorderAndUploaderTogether(t *testing.T) {
 				done <- err
 				return
 			}
-			if _, err := f.q.AddSegment(ctx, r.ID, api.SegmentIndex(i), path); err != nil {
+			if _, err := f.q.AddSegment(ctx, r.ID, api.SegmentIndex(i), path, testDuration(api.SegmentIndex(i))); err != nil {
 				done <- err
 				return
 			}
@@ -533,7 +533,7 @@ func TestInitSegment(t *testing.T) {
 	ctx := context.Background()
 	r := f.create(t, "")
 	for _, i := range []api.SegmentIndex{0, 1, api.InitSegment, 2} {
-		if _, err := f.q.AddSegment(ctx, r.ID, i, writePlain(t, f.plain, i)); err != nil {
+		if _, err := f.q.AddSegment(ctx, r.ID, i, writePlain(t, f.plain, i), testDuration(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -556,7 +556,7 @@ func TestInitSegment(t *testing.T) {
 	if err != nil || h.Segment != api.InitSealIndex {
 		t.Fatalf("init segment sealed as index %d (%v), want api.InitSealIndex", h.Segment, err)
 	}
-	if _, err := f.q.AddSegment(ctx, r.ID, api.MaxSegmentIndex+1, writePlain(t, f.plain, 3)); err == nil {
+	if _, err := f.q.AddSegment(ctx, r.ID, api.MaxSegmentIndex+1, writePlain(t, f.plain, 3), testDuration(api.MaxSegmentIndex+1)); err == nil {
 		t.Fatal("an index past api.MaxSegmentIndex was queued")
 	}
 }
@@ -568,4 +568,12 @@ func mustRead(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// testDuration is the playing time tests give segment i (0 for init).
+func testDuration(i api.SegmentIndex) time.Duration {
+	if i == api.InitSegment || i < 0 {
+		return 0
+	}
+	return 2*time.Second + time.Duration(i)*time.Millisecond
 }

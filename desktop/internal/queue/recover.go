@@ -201,15 +201,16 @@ func (q *Queue) adopt(ctx context.Context, id seal.RecordingID, index api.Segmen
 	var sum [32]byte
 	copy(sum[:], h.Sum(nil))
 	rel := filepath.ToSlash(filepath.Join(segmentsDir, id.String(), sealedName(index)))
-	return q.insertSegment(ctx, id, index, plain, counted.n, sum, rel)
+	return q.insertSegment(ctx, id, index, plain, counted.n, sum, rel, 0)
 }
 
 // recoverPlain deletes plaintext of queued segments and, for an
 // interrupted recording, queues the rest in index order.
 func (q *Queue) recoverPlain(ctx context.Context, r Recording, rep *RecoverReport) error {
 	var dir, pattern, init string
-	if err := q.db.QueryRowContext(ctx, `SELECT plain_dir, plain_pattern, plain_init FROM recordings WHERE id = ?`,
-		r.ID.String()).Scan(&dir, &pattern, &init); err != nil {
+	var first int
+	if err := q.db.QueryRowContext(ctx, `SELECT plain_dir, plain_pattern, plain_init, plain_first FROM recordings WHERE id = ?`,
+		r.ID.String()).Scan(&dir, &pattern, &init, &first); err != nil {
 		return err
 	}
 	if dir == "" {
@@ -233,8 +234,8 @@ func (q *Queue) recoverPlain(ctx context.Context, r Recording, rep *RecoverRepor
 		}
 		if e.Name() == init {
 			files = append(files, plainFile{api.InitSegment, filepath.Join(dir, e.Name())})
-		} else if i, ok := parsePlainName(pattern, e.Name()); ok && api.SegmentIndex(i).Valid() {
-			files = append(files, plainFile{api.SegmentIndex(i), filepath.Join(dir, e.Name())})
+		} else if i, ok := parsePlainName(pattern, e.Name()); ok && i >= first && api.SegmentIndex(i-first).Valid() {
+			files = append(files, plainFile{api.SegmentIndex(i - first), filepath.Join(dir, e.Name())})
 		}
 	}
 	slices.SortFunc(files, func(a, b plainFile) int { return int(a.index - b.index) })
@@ -251,7 +252,9 @@ func (q *Queue) recoverPlain(ctx context.Context, r Recording, rep *RecoverRepor
 			}
 			rep.PlainRemoved++
 		case r.State == StateRecording:
-			if _, err := q.addSegment(ctx, r.ID, f.index, f.path, true); err != nil {
+			// The duration is unknown here; the uploader reads it from the
+			// segment before finalizing.
+			if _, err := q.addSegment(ctx, r.ID, f.index, f.path, 0, true); err != nil {
 				errs = append(errs, fmt.Errorf("queue plaintext segment %d: %w", f.index, err))
 				continue
 			}
