@@ -86,14 +86,18 @@ func (s *SQLite) Ping(ctx context.Context) error {
 func (s *SQLite) Close() error { return s.db.Close() }
 
 const videoColumns = `id, slug, recording_id, title, state, created_at, ready_at,
-	has_init, segment_count, durations, wrapped_key`
+	has_init, segment_count, durations, wrapped_key, COALESCE(owner_id, ''), COALESCE(workspace_id, '')`
 
 func (s *SQLite) CreateVideo(ctx context.Context, v Video) (Video, bool, error) {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO videos (id, slug, recording_id, title, state, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, v.ID, v.Slug, v.RecordingID, v.Title, string(v.State), micros(v.CreatedAt))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO videos (id, slug, recording_id, title, state, created_at, owner_id, workspace_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, v.ID, v.Slug, v.RecordingID, v.Title, string(v.State), micros(v.CreatedAt),
+		nullable(v.OwnerID), nullable(v.WorkspaceID))
 	if err == nil {
 		got, err := s.Video(ctx, v.ID)
 		return got, true, err
+	}
+	if isForeignKey(err) {
+		return Video{}, false, fmt.Errorf("create video: owner or workspace: %w", ErrNotFound)
 	}
 	if !isUnique(err) {
 		return Video{}, false, fmt.Errorf("create video: %w", err)
@@ -223,7 +227,7 @@ func scanVideo(r scanner) (Video, error) {
 		durations string
 	)
 	err := r.Scan(&v.ID, &v.Slug, &v.RecordingID, &v.Title, &state, &created, &ready,
-		&v.HasInit, &v.SegmentCount, &durations, &v.WrappedKey)
+		&v.HasInit, &v.SegmentCount, &durations, &v.WrappedKey, &v.OwnerID, &v.WorkspaceID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Video{}, ErrNotFound
 	}

@@ -41,6 +41,8 @@ type Video struct {
 	Title       string
 	State       State
 	CreatedAt   time.Time
+	OwnerID     string // the user who uploaded it; "" only for videos from before accounts
+	WorkspaceID string // the workspace library it is in; "" for its owner's personal library
 
 	// Set by Finalize.
 	ReadyAt      time.Time
@@ -84,8 +86,12 @@ type Store interface {
 	// Close releases the database; the Store is unusable afterwards.
 	Close() error
 
+	Accounts
+
 	// CreateVideo inserts v. If a video with the same RecordingID exists,
-	// it returns that one and created=false, so a retried create is harmless.
+	// it returns that one and created=false, so a retried create is harmless
+	// (callers check the returned OwnerID: recording ids are unique across
+	// owners).
 	CreateVideo(ctx context.Context, v Video) (got Video, created bool, err error)
 	// Video returns the video with the given id, or ErrNotFound.
 	Video(ctx context.Context, id string) (Video, error)
