@@ -20,6 +20,17 @@ type Settings struct {
 	ServerURL string `json:"serverURL"`
 }
 
+// fileContents is settings.json: the settings plus the device token, which
+// is kept out of Settings so the window's script, which gets and puts
+// Settings whole, never holds it and cannot drop it by saving.
+type fileContents struct {
+	Settings
+	DeviceToken string `json:"deviceToken,omitempty"`
+}
+
+// MinDeviceTokenLen is the shortest token the server accepts.
+const MinDeviceTokenLen = 16
+
 // Validate returns an error sentence that tells the user what to fix.
 func (s Settings) Validate() error {
 	u, err := url.Parse(strings.TrimSpace(s.ServerURL))
@@ -61,7 +72,15 @@ func NewStore(dir string) *Store {
 // Load returns the saved settings, or the defaults when none are saved yet.
 // FRAMECAST_SERVER_URL overrides the saved server address (used by `make run`).
 func (s *Store) Load() (Settings, error) {
-	out := Settings{ServerURL: DefaultServerURL}
+	f, err := s.read()
+	if env := os.Getenv("FRAMECAST_SERVER_URL"); env != "" && err == nil {
+		f.ServerURL = env
+	}
+	return f.Settings, err
+}
+
+func (s *Store) read() (fileContents, error) {
+	out := fileContents{Settings: Settings{ServerURL: DefaultServerURL}}
 	b, err := os.ReadFile(s.path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -69,21 +88,59 @@ func (s *Store) Load() (Settings, error) {
 		return out, fmt.Errorf("read settings: %w", err)
 	default:
 		if err := json.Unmarshal(b, &out); err != nil {
-			return Settings{ServerURL: DefaultServerURL}, fmt.Errorf("settings file %s is damaged (%v); fix or delete it", s.path, err)
+			return fileContents{Settings: Settings{ServerURL: DefaultServerURL}}, fmt.Errorf("settings file %s is damaged (%v); fix or delete it", s.path, err)
 		}
-	}
-	if env := os.Getenv("FRAMECAST_SERVER_URL"); env != "" {
-		out.ServerURL = env
 	}
 	return out, nil
 }
 
-// Save validates and atomically replaces the settings file.
+// Save validates and atomically replaces the settings, keeping the saved
+// device token.
 func (s *Store) Save(v Settings) error {
 	v.ServerURL = strings.TrimRight(strings.TrimSpace(v.ServerURL), "/")
 	if err := v.Validate(); err != nil {
 		return err
 	}
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	f.Settings = v
+	return s.write(f)
+}
+
+// DeviceToken returns the bearer token for the sync API:
+// FRAMECAST_DEVICE_TOKEN when set, else the saved one, else "". It is a
+// secret: never log or print it.
+func (s *Store) DeviceToken() (string, error) {
+	if env := os.Getenv("FRAMECAST_DEVICE_TOKEN"); env != "" {
+		return env, nil
+	}
+	f, err := s.read()
+	return f.DeviceToken, err
+}
+
+// SaveDeviceToken stores the device token in the settings file (mode
+// 0600). An empty token removes it.
+func (s *Store) SaveDeviceToken(token string) error {
+	token = strings.TrimSpace(token)
+	if token != "" && len(token) < MinDeviceTokenLen {
+		return fmt.Errorf("the device token is too short (%d characters); copy the whole token the server gave you (at least %d)", len(token), MinDeviceTokenLen)
+	}
+	for _, c := range token {
+		if c <= ' ' || c == 0x7f {
+			return errors.New("the device token contains spaces or control characters; copy it again without them")
+		}
+	}
+	f, err := s.read()
+	if err != nil {
+		return err
+	}
+	f.DeviceToken = token
+	return s.write(f)
+}
+
+func (s *Store) write(v fileContents) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode settings: %w", err)
@@ -96,6 +153,12 @@ func (s *Store) Save(v Settings) error {
 		return fmt.Errorf("save settings: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	// CreateTemp makes it 0600 already; said again because the file holds
+	// the device token and must stay readable by this user only.
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save settings: %w", err)
+	}
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save settings: %w", err)

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,5 +64,52 @@ func TestDamagedFileIsReported(t *testing.T) {
 	_, err := NewStore(dir).Load()
 	if err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDeviceToken(t *testing.T) {
+	t.Setenv("FRAMECAST_DEVICE_TOKEN", "")
+	t.Setenv("FRAMECAST_SERVER_URL", "")
+	dir := t.TempDir()
+	s := NewStore(dir)
+	if tok, err := s.DeviceToken(); err != nil || tok != "" {
+		t.Fatalf("DeviceToken before any = %q, %v", tok, err)
+	}
+	if err := s.SaveDeviceToken("short"); err == nil {
+		t.Fatal("a 5-character token was accepted")
+	}
+	if err := s.SaveDeviceToken("has a space in it, long enough"); err == nil {
+		t.Fatal("a token with spaces was accepted")
+	}
+	const tok = "0123456789abcdef0123"
+	if err := s.SaveDeviceToken(" " + tok + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "settings.json"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("settings.json mode = %v, %v; it holds the token and must be 0600", fi.Mode(), err)
+	}
+	// Saving the settings the window edits keeps the token.
+	if err := s.Save(Settings{ServerURL: "https://cast.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := NewStore(dir).DeviceToken(); got != tok {
+		t.Fatalf("token after Save = %q", got)
+	}
+	// Settings, as the window gets them, do not carry it.
+	got, _ := s.Load()
+	if b, _ := json.Marshal(got); strings.Contains(string(b), tok) {
+		t.Fatalf("Load hands the token to the window: %s", b)
+	}
+	t.Setenv("FRAMECAST_DEVICE_TOKEN", "from-the-environment-xyz")
+	if got, _ := s.DeviceToken(); got != "from-the-environment-xyz" {
+		t.Fatalf("env did not override: %q", got)
+	}
+	t.Setenv("FRAMECAST_DEVICE_TOKEN", "")
+	if err := s.SaveDeviceToken(""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.DeviceToken(); got != "" {
+		t.Fatalf("token after removing = %q", got)
 	}
 }
