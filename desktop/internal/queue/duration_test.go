@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,5 +80,42 @@ func TestRecoverHonoursPlainFirst(t *testing.T) {
 	}
 	if _, err := f.q.CreateRecording(ctx, NewRecording{PlainDir: f.plain, PlainPattern: "seg%05d.m4s", PlainFirst: -1}); err == nil {
 		t.Fatal("CreateRecording took a negative first file number")
+	}
+}
+
+func TestActiveAndRequeue(t *testing.T) {
+	f := openFixture(t, t.TempDir())
+	ctx := context.Background()
+	done := f.create(t, "done")
+	live := f.create(t, "live")
+	for _, r := range []Recording{done, live} {
+		if _, err := f.q.AddSegment(ctx, r.ID, 0, writePlain(t, f.plain, 0), time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.q.MarkUploaded(ctx, r.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.q.Finish(ctx, done.ID, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.q.MarkRecordingUploaded(ctx, done.ID); err != nil {
+		t.Fatal(err)
+	}
+	active, err := f.q.Active(ctx)
+	if err != nil || len(active) != 1 || active[0].ID != live.ID || active[0].Uploaded != 1 {
+		t.Fatalf("Active = %+v, %v", active, err)
+	}
+	if err := f.q.Requeue(ctx, live.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := f.q.Pending(ctx, 10); len(p) != 1 || p[0].RecordingID != live.ID || p[0].State != SegmentQueued {
+		t.Fatalf("Pending after Requeue = %+v", p)
+	}
+	if err := f.q.Requeue(ctx, done.ID, 0); !errors.Is(err, ErrState) {
+		t.Fatalf("Requeue in an uploaded recording = %v, want ErrState", err)
+	}
+	if err := f.q.Requeue(ctx, live.ID, 9); !errors.Is(err, ErrState) {
+		t.Fatalf("Requeue of a missing segment = %v", err)
 	}
 }

@@ -362,6 +362,26 @@ func (q *Queue) MarkUploaded(ctx context.Context, id seal.RecordingID, index api
 	return q.segmentTransition(ctx, res, err, id, index, SegmentUploaded)
 }
 
+// Requeue marks a delivered segment as waiting again, for when the server
+// turns out not to have it after all (finalize answered segments_missing).
+// Only segments of recordings still wanted can be requeued.
+func (q *Queue) Requeue(ctx context.Context, id seal.RecordingID, index api.SegmentIndex) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE segments SET state = 'queued', uploaded_at = NULL
+		WHERE recording_id = ? AND idx = ?
+		AND (SELECT state FROM recordings WHERE id = recording_id) IN ('recording', 'finished')`, id.String(), index)
+	if err != nil {
+		return fmt.Errorf("requeue segment %d of %s: %w", index, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	r, err := q.Recording(ctx, id)
+	if err != nil {
+		return fmt.Errorf("requeue segment %d: %w", index, err)
+	}
+	return fmt.Errorf("requeue segment %d of %s: no such segment, or the recording is %s: %w", index, id, r.State, ErrState)
+}
+
 func (q *Queue) segmentTransition(ctx context.Context, res sql.Result, err error, id seal.RecordingID, index api.SegmentIndex, to SegmentState) error {
 	if err != nil {
 		return fmt.Errorf("mark segment %d of %s %s: %w", index, id, to, err)
@@ -497,6 +517,18 @@ func (q *Queue) Recording(ctx context.Context, id seal.RecordingID) (Recording, 
 		return Recording{}, fmt.Errorf("recording %s: %w", id, ErrNotFound)
 	}
 	return rs[0], nil
+}
+
+// Active returns the recordings still wanted (recording or finished, not
+// yet uploaded), oldest first: what an uploader has left to do, without
+// walking the whole history as ListRecordings does.
+func (q *Queue) Active(ctx context.Context) ([]Recording, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT `+recordingColumns+` FROM recordings
+		WHERE state IN ('recording', 'finished') ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list active recordings: %w", err)
+	}
+	return scanRecordings(rows)
 }
 
 // ListRecordings returns every recording, oldest first.
