@@ -86,7 +86,8 @@ func (s *SQLite) Ping(ctx context.Context) error {
 func (s *SQLite) Close() error { return s.db.Close() }
 
 const videoColumns = `id, slug, recording_id, title, state, created_at, ready_at,
-	has_init, segment_count, durations, wrapped_key, COALESCE(owner_id, ''), COALESCE(workspace_id, '')`
+	has_init, segment_count, durations, wrapped_key, COALESCE(owner_id, ''), COALESCE(workspace_id, ''),
+	description, cta_buttons, privacy, password_hash, expires_at, downloads, probed_duration`
 
 func (s *SQLite) CreateVideo(ctx context.Context, v Video) (Video, bool, error) {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO videos (id, slug, recording_id, title, state, created_at, owner_id, workspace_id)
@@ -225,9 +226,13 @@ func scanVideo(r scanner) (Video, error) {
 		created   int64
 		ready     sql.NullInt64
 		durations string
+		cta       sql.NullString
+		privacy   string
+		expires   sql.NullInt64
 	)
 	err := r.Scan(&v.ID, &v.Slug, &v.RecordingID, &v.Title, &state, &created, &ready,
-		&v.HasInit, &v.SegmentCount, &durations, &v.WrappedKey, &v.OwnerID, &v.WorkspaceID)
+		&v.HasInit, &v.SegmentCount, &durations, &v.WrappedKey, &v.OwnerID, &v.WorkspaceID,
+		&v.Description, &cta, &privacy, &v.PasswordHash, &expires, &v.Downloads, &v.ProbedDuration)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Video{}, ErrNotFound
 	}
@@ -244,6 +249,14 @@ func scanVideo(r scanner) (Video, error) {
 	}
 	if len(v.Durations) == 0 {
 		v.Durations = nil
+	}
+	v.Privacy = Privacy(privacy)
+	v.ExpiresAt = fromNull(expires)
+	if cta.Valid {
+		v.CTAButtons = []CTAButton{}
+		if err := json.Unmarshal([]byte(cta.String), &v.CTAButtons); err != nil {
+			return Video{}, fmt.Errorf("decode cta_buttons: %w", err)
+		}
 	}
 	return v, nil
 }

@@ -50,6 +50,17 @@ type Video struct {
 	SegmentCount int
 	Durations    []float64 // seconds, one per media segment
 	WrappedKey   []byte    // the data key, wrapped by the server's KEK
+
+	// Share settings, edited by the owner (see VideoSettings).
+	Description  string
+	CTAButtons   []CTAButton // nil: the workspace's default; empty: none
+	Privacy      Privacy
+	PasswordHash string    // argon2id PHC string, for PrivacyPassword
+	ExpiresAt    time.Time // zero: never
+	Downloads    bool
+
+	// Set by processing: the playing time ffprobe measured (0 until then).
+	ProbedDuration float64
 }
 
 // Duration is the total playing time in seconds.
@@ -87,6 +98,8 @@ type Store interface {
 	Close() error
 
 	Accounts
+	Jobs
+	Sharing
 
 	// CreateVideo inserts v. If a video with the same RecordingID exists,
 	// it returns that one and created=false, so a retried create is harmless

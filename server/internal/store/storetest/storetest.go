@@ -32,6 +32,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Finalize", testFinalize},
 	}
 	tests = append(tests, accountTests...)
+	tests = append(tests, jobTests...)
+	tests = append(tests, sharingTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
