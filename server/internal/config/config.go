@@ -35,6 +35,7 @@ type Config struct {
 	MaxBodyBytes    int64
 	MaxSegmentBytes int64
 	ShutdownTimeout time.Duration
+	JobWorkers      int
 
 	// PrintConfig asks main to print the configuration and exit.
 	PrintConfig bool
@@ -189,6 +190,19 @@ var Settings = []Setting{
 				return errors.New("want a duration such as 30s")
 			}
 			c.ShutdownTimeout = d
+			return nil
+		},
+	},
+	{
+		Name: "job-workers", Env: "FRAMECAST_JOB_WORKERS", Default: "2",
+		Description: "How many processing jobs (thumbnails, previews, downloads, trims) run at once; each runs one ffmpeg.",
+		get:         func(c *Config) string { return strconv.Itoa(c.JobWorkers) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 64 {
+				return errors.New("want a number from 1 to 64")
+			}
+			c.JobWorkers = n
 			return nil
 		},
 	},
