@@ -5,10 +5,38 @@
 //
 // # Authentication
 //
-// Every /api/v1 request carries "Authorization: Bearer <device token>". Until
-// accounts exist the token is the server's placeholder device token
-// (FRAMECAST_DEVICE_TOKEN, or the file device-token in its data dir). A
-// missing or wrong token gives 401 with code "unauthorized".
+// Every /api/v1 request except the two device sign-in calls below carries
+// "Authorization: Bearer <device token>". A device token belongs to one
+// user: videos created with it are that user's, and the other sync calls
+// see only that user's videos (another user's video answers 404 like a
+// missing one). A missing, wrong or revoked token gives 401 with code
+// "unauthorized"; the app should then sign in again. A server may also
+// accept one placeholder token its operator configured
+// (FRAMECAST_DEVICE_TOKEN, acting for the account FRAMECAST_DEVICE_TOKEN_USER).
+//
+// # Signing in a desktop app (device authorization, after RFC 8628)
+//
+//  1. POST /api/v1/device/code {client_name} (no token) → 200
+//     DeviceAuthorization: device_code (secret, keep it in memory),
+//     user_code (like "BCDF-GHJK", show it), verification_uri and
+//     verification_uri_complete (open the latter in the browser),
+//     expires_in and interval (seconds).
+//  2. The user signs in to the server in the browser (if not already),
+//     checks the code shown matches and approves (or denies).
+//  3. Meanwhile the app polls POST /api/v1/device/token {device_code} (no
+//     token), waiting interval seconds between polls:
+//     400 authorization_pending: not decided yet, poll again;
+//     400 slow_down: polled too fast, add 5 s to the interval for good;
+//     403 access_denied: the user denied, stop;
+//     400 expired_token: the code expired (10 minutes) or was already
+//     used, start again at 1;
+//     200 DeviceToken: access_token is the device token (shown once, keep
+//     it in the OS keychain), with the device id and the user.
+//  4. GET /api/v1/me says whose the token is; DELETE /api/v1/device signs
+//     this device out (revokes its own token). The user can also revoke it
+//     on the server's devices page, after which every call answers 401.
+//
+// Client.SignIn runs steps 1 and 3 (see its doc).
 //
 // # Errors
 //
@@ -81,12 +109,16 @@ import (
 // Route patterns, in the {name} form of net/http. Use the *Path helpers to
 // build URLs.
 const (
-	RouteVideos   = "/api/v1/videos"                       // POST: create
-	RouteVideo    = "/api/v1/videos/{id}"                  // GET: status
-	RouteSegment  = "/api/v1/videos/{id}/segments/{index}" // PUT, PATCH, HEAD
-	RouteFinalize = "/api/v1/videos/{id}/finalize"         // POST
-	RouteShare    = "/v/{slug}"                            // GET: player page
-	RoutePlaylist = "/v/{slug}/playlist.m3u8"              // GET: HLS VOD playlist
+	RouteVideos      = "/api/v1/videos"                       // POST: create
+	RouteVideo       = "/api/v1/videos/{id}"                  // GET: status
+	RouteSegment     = "/api/v1/videos/{id}/segments/{index}" // PUT, PATCH, HEAD
+	RouteFinalize    = "/api/v1/videos/{id}/finalize"         // POST
+	RouteDeviceCode  = "/api/v1/device/code"                  // POST: start a desktop sign-in (no token)
+	RouteDeviceToken = "/api/v1/device/token"                 // POST: poll for the device token (no token)
+	RouteMe          = "/api/v1/me"                           // GET: the token's user and device
+	RouteDevice      = "/api/v1/device"                       // DELETE: revoke this device's token
+	RouteShare       = "/v/{slug}"                            // GET: player page
+	RoutePlaylist    = "/v/{slug}/playlist.m3u8"              // GET: HLS VOD playlist
 )
 
 // Headers of the segment upload (names follow tus 1.0 core where tus has one).
@@ -123,8 +155,17 @@ const (
 	CodeWrongDataKey      = "wrong_data_key"     // 422: the data key does not open the segments
 	CodeUploadBusy        = "upload_busy"        // 423: another request is writing this segment; retry shortly
 	CodeUploadInterrupted = "upload_interrupted" // 400: the body ended early; Upload-Offset says what is kept
-	CodeInternal          = "internal"           // 500
-	CodeUnavailable       = "unavailable"        // 503
+	CodeRecordingTaken    = "recording_taken"    // 409: another account created a video with this recording_id
+	CodeForbidden         = "forbidden"          // 403: signed in, but not allowed
+	CodeConflict          = "conflict"           // 409: the current state does not allow it
+	CodeRateLimited       = "rate_limited"       // 429: too many attempts; see Retry-After
+	// Answers of POST RouteDeviceToken (RFC 8628 section 3.5).
+	CodeAuthorizationPending = "authorization_pending" // 400: the user has not decided yet; poll again
+	CodeSlowDown             = "slow_down"             // 400: polled too fast; add 5 s to the interval
+	CodeAccessDenied         = "access_denied"         // 403: the user denied the sign-in
+	CodeExpiredToken         = "expired_token"         // 400: the device code expired or was used; start again
+	CodeInternal             = "internal"              // 500
+	CodeUnavailable          = "unavailable"           // 503
 )
 
 // Error is the body of every /api/ error answer (inside {"error": ...}).
