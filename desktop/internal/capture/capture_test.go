@@ -127,7 +127,7 @@ func BenchmarkGrab1080p(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer win.Close()
-	stop := win.Animate()
+	stop := win.Animate(30)
 	defer stop()
 	scr, err := capture.Open(capture.Options{Rect: image.Rect(0, 0, 1920, 1080), Cursor: true})
 	if err != nil {

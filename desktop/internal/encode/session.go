@@ -66,12 +66,11 @@ func (e *ExitError) Unwrap() []error {
 type Session struct {
 	cfg        Config
 	outW, outH int
-	cmd        *exec.Cmd
+	procs      []*proc // the encoder first
+	ready      chan struct{}
 	video      *os.File
 	audio      audioInput
-	stderr     *lineTail
 	done       chan struct{}
-	waitErr    error
 	closeOnce  sync.Once
 }
 
@@ -99,103 +98,229 @@ func scaleFilter(inW, inH, outW, outH int) string {
 	return fmt.Sprintf("scale=%d:%d:flags=bicubic:%s", outW, outH, color)
 }
 
-// args builds ffmpeg's command line; audioURL is "" without audio.
-func (c Config) args(audioURL string) []string {
-	outW, outH := OutputSize(c.Width, c.Height, c.MaxHeight)
-	seg := c.SegmentSeconds
-	if seg <= 0 {
-		seg = 2
+func (c Config) segSeconds() int {
+	if c.SegmentSeconds <= 0 {
+		return 2
 	}
-	a := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning"}
+	return c.SegmentSeconds
+}
+
+// Raw inputs need no probing; without these flags ffmpeg reads about a
+// second of each input before it starts, and the video pipe stalls.
+var noProbe = []string{"-probesize", "32", "-analyzeduration", "0"}
+
+var quiet = []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning"}
+
+// encoderArgs: raw frames on stdin, H.264 in NUT (timestamped packets)
+// on stdout.
+func (c Config) encoderArgs() []string {
+	outW, outH := OutputSize(c.Width, c.Height, c.MaxHeight)
+	seg := c.segSeconds()
+	a := append([]string{}, quiet...)
 	a = append(a, c.Encoder.Global...)
+	a = append(a, noProbe...)
 	a = append(a,
 		"-f", "rawvideo", "-pix_fmt", c.PixFmt, "-video_size", fmt.Sprintf("%dx%d", c.Width, c.Height),
-		"-framerate", strconv.Itoa(c.FPS), "-thread_queue_size", "64", "-i", "pipe:0")
-	if audioURL != "" {
-		a = append(a, "-f", "f32le", "-ar", "48000", "-ac", "2", "-thread_queue_size", "1024", "-i", audioURL)
-	}
-	a = append(a, "-map", "0:v")
-	if audioURL != "" {
-		a = append(a, "-map", "1:a")
-	}
-	a = append(a, "-vf", scaleFilter(c.Width, c.Height, outW, outH)+","+c.Encoder.Filter)
+		"-framerate", strconv.Itoa(c.FPS), "-i", "pipe:0",
+		"-map", "0:v", "-vf", scaleFilter(c.Width, c.Height, outW, outH)+","+c.Encoder.Filter)
 	a = append(a, c.Encoder.Codec(outW, outH, c.FPS)...)
 	// A keyframe every segment length, so segments are cut on time and
 	// each one decodes on its own.
 	a = append(a, "-g", strconv.Itoa(c.FPS*seg), "-force_key_frames", fmt.Sprintf("expr:gte(t,n_forced*%d)", seg),
 		"-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709")
-	if audioURL != "" {
-		a = append(a, "-c:a", "aac", "-b:a", "128k")
+	return append(a, "-f", "nut", "pipe:1")
+}
+
+// muxerArgs: encoded video (NUT) on stdin, raw sound at audioURL (if
+// any), HLS out.
+func (c Config) muxerArgs(audioURL string) []string {
+	a := append([]string{}, quiet...)
+	a = append(a, "-f", "nut", "-i", "pipe:0")
+	if audioURL == "" {
+		a = append(a, "-map", "0:v", "-c:v", "copy")
+		return append(a, c.hlsArgs()...)
 	}
-	a = append(a, "-f", "hls", "-hls_time", strconv.Itoa(seg), "-hls_list_size", "0",
+	a = append(a, noProbe...)
+	a = append(a, "-f", "f32le", "-ar", "48000", "-ac", "2", "-thread_queue_size", "1024", "-i", audioURL,
+		"-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k")
+	return append(a, c.hlsArgs()...)
+}
+
+func (c Config) hlsArgs() []string {
+	return []string{"-f", "hls", "-hls_time", strconv.Itoa(c.segSeconds()), "-hls_list_size", "0",
 		"-hls_playlist_type", "event", "-hls_segment_type", "fmp4",
 		"-hls_fmp4_init_filename", InitName, "-hls_segment_filename", segmentPattern, "-start_number", "1",
 		// temp_file: a segment and the playlist appear under their names
 		// only when complete.
-		"-hls_flags", "temp_file+independent_segments", PlaylistName)
-	return a
+		"-hls_flags", "temp_file+independent_segments", PlaylistName}
 }
 
-// Start launches ffmpeg. The caller must eventually call CloseInputs and
-// Wait (or Kill and Wait).
+// proc is one running ffmpeg.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	tail *lineTail
+	done chan struct{}
+	err  error
+}
+
+func startProc(name string, cmd *exec.Cmd, log *slog.Logger) (*proc, error) {
+	p := &proc{name: name, cmd: cmd, tail: newLineTail(40, log.With("ffmpeg", name)), done: make(chan struct{})}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	log.Debug("starting ffmpeg", "role", name, "args", strings.Join(cmd.Args, " "))
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start ffmpeg: %w", err)
+	}
+	go func() {
+		p.tail.consume(stderr)
+		err := cmd.Wait()
+		if err != nil {
+			p.err = &ExitError{Err: err, Tail: p.tail.last(4)}
+		}
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Start launches ffmpeg: an encoder turning raw frames into H.264, and a
+// muxer adding the sound and writing the segments. The caller must
+// eventually call CloseInputs and Wait (or Kill and Wait).
+//
+// Why two processes: ffmpeg 5.1 always advances the input that is furthest
+// behind and sleeps while that one has no data, and the recorder's sound
+// runs half a second behind its picture (it waits for late audio blocks).
+// In one process the raw 8 MB frames would wait in the pipe and the
+// recorder would have to drop them; split, the encoder never waits, and
+// the small encoded packets queue in memory until the sound catches up.
 func Start(cfg Config) (*Session, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Session{cfg: cfg, stderr: newLineTail(40, cfg.Log), done: make(chan struct{})}
+	s := &Session{cfg: cfg, done: make(chan struct{}), ready: make(chan struct{})}
 	s.outW, s.outH = OutputSize(cfg.Width, cfg.Height, cfg.MaxHeight)
+	var closers []io.Closer
+	fail := func(err error) (*Session, error) {
+		for _, c := range closers {
+			c.Close()
+		}
+		s.killAll()
+		return nil, err
+	}
 
 	vr, vw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("create the video pipe: %w", err)
 	}
+	closers = append(closers, vr, vw)
 	growPipe(vw, cfg.Width*cfg.Height*4)
+	mr, mw, err := os.Pipe()
+	if err != nil {
+		return fail(fmt.Errorf("create the muxer pipe: %w", err))
+	}
+	closers = append(closers, mr, mw)
+
 	url := ""
 	if cfg.Audio {
 		if s.audio, err = newAudioInput(); err != nil {
-			vr.Close()
-			vw.Close()
-			return nil, err
+			return fail(err)
 		}
+		closers = append(closers, closerFunc(s.audio.close))
 		url = s.audio.url()
 	}
-	cmd := exec.Command(cfg.FFmpeg, cfg.args(url)...)
-	cmd.Dir = cfg.Dir
-	cmd.Stdin = vr
-	stderr, err := cmd.StderrPipe()
-	if err == nil && s.audio != nil {
-		err = s.audio.prepare(cmd)
+	mux := exec.Command(cfg.FFmpeg, cfg.muxerArgs(url)...)
+	mux.Dir = cfg.Dir
+	mux.Stdin = mr
+	if s.audio != nil {
+		if err := s.audio.prepare(mux); err != nil {
+			return fail(err)
+		}
 	}
+	enc := exec.Command(cfg.FFmpeg, cfg.encoderArgs()...)
+	enc.Dir = cfg.Dir
+	enc.Stdin = vr
+	encOut, err := enc.StdoutPipe()
 	if err != nil {
-		vr.Close()
-		vw.Close()
-		s.closeAudio()
-		return nil, fmt.Errorf("prepare ffmpeg: %w", err)
+		return fail(err)
 	}
-	cfg.Log.Debug("starting ffmpeg", "args", strings.Join(cmd.Args, " "))
-	if err := cmd.Start(); err != nil {
-		vr.Close()
-		vw.Close()
-		s.closeAudio()
-		return nil, fmt.Errorf("start ffmpeg: %w", err)
+	m, err := startProc("muxer", mux, cfg.Log)
+	if err != nil {
+		return fail(err)
 	}
-	vr.Close()
+	s.procs = append(s.procs, m)
+	mr.Close()
 	if s.audio != nil {
 		s.audio.started()
 	}
-	s.cmd, s.video = cmd, vw
-	stderrDone := make(chan struct{})
-	go func() { s.stderr.consume(stderr); close(stderrDone) }()
+	e, err := startProc("encoder", enc, cfg.Log)
+	if err != nil {
+		return fail(err)
+	}
+	s.procs = append([]*proc{e}, s.procs...)
+	vr.Close()
+	s.video = vw
+	go relay(mw, encOut, s.ready)
 	go func() {
-		<-stderrDone
-		err := cmd.Wait()
-		if err != nil {
-			err = &ExitError{Err: err, Tail: s.stderr.last(4)}
+		for _, p := range s.procs {
+			<-p.done
 		}
-		s.waitErr = err
 		close(s.done)
 	}()
+	// One dead process brings the other down, so Done fires and Wait
+	// reports it instead of the survivor idling.
+	for _, p := range s.procs {
+		go func(p *proc) {
+			<-p.done
+			if p.err != nil {
+				s.killAll()
+			}
+		}(p)
+	}
 	return s, nil
+}
+
+// Ready is closed once the encoder has turned its first frame into output:
+// from then on it keeps pace, and the recorder can start its clock.
+func (s *Session) Ready() <-chan struct{} { return s.ready }
+
+type closerFunc func()
+
+func (f closerFunc) Close() error { f(); return nil }
+
+// relay copies the encoder's packets to the muxer through a memory queue
+// (up to 64 MB: minutes of video) so the encoder never waits on the muxer.
+func relay(dst io.WriteCloser, src io.Reader, ready chan struct{}) {
+	chunks := make(chan []byte, 2048)
+	go func() {
+		defer close(chunks)
+		first := true
+		for {
+			b := make([]byte, 32*1024)
+			n, err := src.Read(b)
+			if n > 0 {
+				if first {
+					first = false
+					close(ready)
+				}
+				chunks <- b[:n]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	broken := false
+	for b := range chunks {
+		if broken {
+			continue
+		}
+		if _, err := dst.Write(b); err != nil {
+			broken = true // the muxer died; keep draining so the encoder notices on its own
+		}
+	}
+	dst.Close()
 }
 
 // OutputSize is the size of the encoded video.
@@ -218,23 +343,25 @@ func (s *Session) Audio() io.Writer {
 func (s *Session) CloseInputs() {
 	s.closeOnce.Do(func() {
 		s.video.Close()
-		s.closeAudio()
+		if s.audio != nil {
+			s.audio.close()
+		}
 	})
-}
-
-func (s *Session) closeAudio() {
-	if s.audio != nil {
-		s.audio.close()
-	}
 }
 
 // Done is closed when ffmpeg has exited.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
-// Wait waits for ffmpeg to exit and returns an *ExitError if it failed.
+// Wait waits for ffmpeg to exit and returns an *ExitError if it failed
+// (the encoder's failure first: the muxer then only saw its input end).
 func (s *Session) Wait() error {
 	<-s.done
-	return s.waitErr
+	for _, p := range s.procs {
+		if p.err != nil {
+			return p.err
+		}
+	}
+	return nil
 }
 
 // WaitTimeout waits up to d, then kills ffmpeg.
@@ -250,7 +377,22 @@ func (s *Session) WaitTimeout(d time.Duration) error {
 // Kill stops ffmpeg at once; segments already closed stay on disk.
 func (s *Session) Kill() {
 	s.CloseInputs()
-	_ = s.cmd.Process.Kill()
+	s.killAll()
+}
+
+func (s *Session) killAll() {
+	for _, p := range s.procs {
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+// Pids are the process ids of the running ffmpeg processes.
+func (s *Session) Pids() []int {
+	var out []int
+	for _, p := range s.procs {
+		out = append(out, p.cmd.Process.Pid)
+	}
+	return out
 }
 
 // lineTail keeps the last lines ffmpeg printed and logs each one.

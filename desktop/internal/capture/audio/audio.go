@@ -357,11 +357,15 @@ func (s *Source) LastChunk() time.Time {
 }
 
 // Close stops the device; no chunk is delivered after Close returns.
+// Closing twice is harmless.
 func (s *Source) Close() {
 	s.mu.Lock()
+	was := s.stopped
 	s.stopped = true
 	s.mu.Unlock()
-	s.dev.Uninit()
+	if !was {
+		s.dev.Uninit()
+	}
 }
 
 // DBFS converts a peak (0..1) to decibels relative to full scale, with

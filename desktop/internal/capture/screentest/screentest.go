@@ -105,15 +105,15 @@ func (w *Window) Close() {
 }
 
 // Animate draws moving content that looks like someone working: colored
-// bars, boxes sliding across, and scrolling text, at 60 Hz until stop is
-// called. The whole window changes every frame, which is the hard case for
-// an encoder.
-func (w *Window) Animate() (stop func()) {
+// bars, boxes sliding across, and scrolling text, hz times a second until
+// stop is called. The whole window changes every frame, which is the hard
+// case for an encoder.
+func (w *Window) Animate(hz int) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		t := time.NewTicker(time.Second / 60)
+		t := time.NewTicker(time.Second / time.Duration(hz))
 		defer t.Stop()
 		for i := 0; ; i++ {
 			select {

@@ -1,0 +1,217 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"framecast.dev/desktop/internal/capture"
+)
+
+// videoPipe grabs frames on the clock's beat and writes them to ffmpeg.
+//
+// Frame n belongs at media time n/fps, always: when a grab is late (the
+// machine is busy, ffmpeg is behind) the previous frame is repeated for
+// the beats that passed and the fresh grab goes where the clock now is.
+// So the video never drifts from the sound; it gets choppier instead,
+// and the repeats are counted as dropped frames.
+type videoPipe struct {
+	scr   capture.Screen
+	out   io.Writer
+	fps   int
+	clock *clock
+	max   int64 // stop after this many frames (0: no limit)
+
+	free  chan []byte
+	queue chan frameItem
+	first []byte // frame 0, written by prime
+
+	frames   atomic.Int64 // frames in the video so far
+	captured atomic.Int64 // of which fresh grabs
+	dropped  atomic.Int64 // of which repeats
+	grabErrs atomic.Int64 // consecutive failed grabs
+}
+
+type frameItem struct {
+	buf    []byte // nil: repeat the previous frame
+	repeat int64
+}
+
+// poolSize is how many frame buffers to keep: one being written, one being
+// grabbed, and enough queued to ride out 200 ms of ffmpeg being slow,
+// within 48 MB (5 buffers at 1080p).
+func poolSize(fps, frameBytes int) int {
+	n := max(fps/5, 4)
+	return max(min(n, 48<<20/frameBytes), 3)
+}
+
+// queueSize holds the pool's buffers plus a repeat per beat for two
+// minutes: capture never waits on a slow ffmpeg.
+const queueSize = 16 + 120*120
+
+func newVideoPipe(scr capture.Screen, out io.Writer, fps int, c *clock, max int64) (*videoPipe, error) {
+	pool := poolSize(fps, capture.FrameSize(scr))
+	v := &videoPipe{scr: scr, out: out, fps: fps, clock: c, max: max,
+		free: make(chan []byte, pool), queue: make(chan frameItem, queueSize)}
+	for i := 0; i < pool; i++ {
+		b, err := scr.NewBuffer()
+		if err != nil {
+			return nil, fmt.Errorf("allocate frame buffers: %w", err)
+		}
+		v.free <- b
+	}
+	return v, nil
+}
+
+// prime readies the pipeline before the clock starts: every buffer is
+// grabbed into once (the first touch of fresh shared memory costs tens of
+// milliseconds at 1080p), and frame 0 goes to ffmpeg, whose encoder only
+// starts up when it sees a frame. ready is closed when the encoder has
+// produced output; died when ffmpeg exited.
+func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) error {
+	var all [][]byte
+	for len(v.free) > 0 {
+		all = append(all, <-v.free)
+	}
+	var sink byte
+	for _, b := range all {
+		if err := v.scr.Grab(b); err != nil {
+			return fmt.Errorf("grab the screen: %w", err)
+		}
+		for i := 0; i < len(b); i += 4096 {
+			sink += b[i]
+		}
+	}
+	_ = sink
+	v.first = all[0]
+	if err := v.scr.Grab(v.first); err != nil {
+		return fmt.Errorf("grab the screen: %w", err)
+	}
+	for _, b := range all[1:] {
+		v.free <- b
+	}
+	written := make(chan error, 1)
+	go func() {
+		_, err := v.out.Write(v.first)
+		written <- err
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		select {
+		case err := <-written:
+			if err != nil {
+				return fmt.Errorf("send the first frame to ffmpeg: %w", err)
+			}
+			written = nil
+		case <-ready:
+			if written != nil {
+				if err := <-written; err != nil {
+					return fmt.Errorf("send the first frame to ffmpeg: %w", err)
+				}
+			}
+			v.frames.Store(1)
+			v.captured.Store(1)
+			return nil
+		case <-died:
+			return errors.New("ffmpeg quit before encoding the first frame")
+		case <-t.C:
+			return fmt.Errorf("ffmpeg did not encode the first frame within %v", timeout)
+		}
+	}
+}
+
+func (v *videoPipe) frameTime(n int64) time.Duration {
+	return time.Duration(n) * time.Second / time.Duration(v.fps)
+}
+
+// capture runs the beat until ctx is done or max frames are taken, and
+// returns the number of frames in the video. It closes the queue.
+func (v *videoPipe) capture(ctx context.Context) (int64, error) {
+	defer close(v.queue)
+	n := v.frames.Load() // frame 0 was written by prime
+	send := func(it frameItem) bool {
+		select {
+		case v.queue <- it:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for v.max == 0 || n < v.max {
+		if err := v.clock.waitUntil(ctx, v.frameTime(n)); err != nil {
+			return n, nil
+		}
+		// The frame the clock is at now; frames before it were missed.
+		cur := int64(v.clock.media(time.Now()) * time.Duration(v.fps) / time.Second)
+		if v.max > 0 && cur >= v.max {
+			cur = v.max - 1
+		}
+		if cur > n {
+			if !send(frameItem{repeat: cur - n}) {
+				return n, nil
+			}
+			v.dropped.Add(cur - n)
+			n = cur
+			v.frames.Store(n)
+		}
+		it := frameItem{repeat: 1}
+		select {
+		case buf := <-v.free:
+			if err := v.scr.Grab(buf); err != nil {
+				if v.grabErrs.Add(1) >= int64(v.fps) {
+					v.free <- buf
+					return n, fmt.Errorf("screen capture failed for a second: %w", err)
+				}
+				v.free <- buf
+				v.dropped.Add(1)
+			} else {
+				v.grabErrs.Store(0)
+				it.buf = buf
+				v.captured.Add(1)
+			}
+		default:
+			// Every buffer is queued: ffmpeg is behind. Repeating costs
+			// nothing to grab and little to encode.
+			v.dropped.Add(1)
+		}
+		if !send(it) {
+			if it.buf != nil {
+				v.free <- it.buf
+			}
+			return n, nil
+		}
+		n++
+		v.frames.Store(n)
+	}
+	return n, nil
+}
+
+// write feeds ffmpeg until the queue closes; an error means ffmpeg stopped
+// taking frames.
+func (v *videoPipe) write() error {
+	cur := v.first
+	for it := range v.queue {
+		if it.buf != nil {
+			if cur != nil {
+				v.free <- cur
+			}
+			cur = it.buf
+		}
+		for i := int64(0); i < it.repeat && cur != nil; i++ {
+			if _, err := v.out.Write(cur); err != nil {
+				// Keep draining so capture never blocks on a dead pipe.
+				for it := range v.queue {
+					if it.buf != nil {
+						v.free <- it.buf
+					}
+				}
+				return fmt.Errorf("send frames to ffmpeg: %w", err)
+			}
+		}
+	}
+	return nil
+}
