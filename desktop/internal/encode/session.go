@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -157,11 +158,12 @@ func (c Config) hlsArgs() []string {
 
 // proc is one running ffmpeg.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	tail *lineTail
-	done chan struct{}
-	err  error
+	name   string
+	cmd    *exec.Cmd
+	tail   *lineTail
+	done   chan struct{}
+	err    error
+	killed atomic.Bool // by us: its error says nothing about the cause
 }
 
 func startProc(name string, cmd *exec.Cmd, log *slog.Logger) (*proc, error) {
@@ -170,6 +172,7 @@ func startProc(name string, cmd *exec.Cmd, log *slog.Logger) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	detach(cmd)
 	log.Debug("starting ffmpeg", "role", name, "args", strings.Join(cmd.Args, " "))
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
@@ -352,10 +355,16 @@ func (s *Session) CloseInputs() {
 // Done is closed when ffmpeg has exited.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
-// Wait waits for ffmpeg to exit and returns an *ExitError if it failed
-// (the encoder's failure first: the muxer then only saw its input end).
+// Wait waits for ffmpeg to exit and returns an *ExitError if it failed:
+// the process that failed by itself, the encoder first, rather than the
+// one we stopped because of it.
 func (s *Session) Wait() error {
 	<-s.done
+	for _, p := range s.procs {
+		if p.err != nil && !p.killed.Load() {
+			return p.err
+		}
+	}
 	for _, p := range s.procs {
 		if p.err != nil {
 			return p.err
@@ -382,7 +391,12 @@ func (s *Session) Kill() {
 
 func (s *Session) killAll() {
 	for _, p := range s.procs {
-		_ = p.cmd.Process.Kill()
+		select {
+		case <-p.done:
+		default:
+			p.killed.Store(true)
+			_ = p.cmd.Process.Kill()
+		}
 	}
 }
 

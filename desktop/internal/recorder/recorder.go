@@ -437,8 +437,10 @@ func (r *Recorder) run() {
 	go func() { writeErr <- r.video.write() }()
 	audioEnd := make(chan time.Duration, 1)
 	audioErr := make(chan error, 1)
+	var watchAudio chan error // nil without sound: never ready in select
 	if r.audio != nil {
 		go func() { audioErr <- r.audio.run(audioEnd) }()
+		watchAudio = audioErr
 	} else {
 		audioErr <- nil
 	}
@@ -469,7 +471,7 @@ loop:
 			}
 			writeErr <- nil
 			break loop
-		case err := <-audioErr:
+		case err := <-watchAudio:
 			failure = r.enc.WaitTimeout(2 * time.Second)
 			if failure == nil {
 				failure = fmt.Errorf("send sound to ffmpeg: %w", err)

@@ -162,27 +162,28 @@ func (v *videoPipe) capture(ctx context.Context) (int64, error) {
 		select {
 		case buf := <-v.free:
 			if err := v.scr.Grab(buf); err != nil {
+				v.free <- buf
 				if v.grabErrs.Add(1) >= int64(v.fps) {
-					v.free <- buf
 					return n, fmt.Errorf("screen capture failed for a second: %w", err)
 				}
-				v.free <- buf
-				v.dropped.Add(1)
 			} else {
 				v.grabErrs.Store(0)
 				it.buf = buf
-				v.captured.Add(1)
 			}
 		default:
 			// Every buffer is queued: ffmpeg is behind. Repeating costs
 			// nothing to grab and little to encode.
-			v.dropped.Add(1)
 		}
 		if !send(it) {
 			if it.buf != nil {
 				v.free <- it.buf
 			}
 			return n, nil
+		}
+		if it.buf != nil {
+			v.captured.Add(1)
+		} else {
+			v.dropped.Add(1)
 		}
 		n++
 		v.frames.Store(n)

@@ -17,6 +17,7 @@ import (
 	"framecast.dev/server/internal/blob"
 	"framecast.dev/server/internal/config"
 	"framecast.dev/server/internal/httpapi"
+	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
@@ -31,6 +32,7 @@ type Daemon struct {
 	blobs blob.Store
 	kek   seal.Key
 	media *media.Service
+	jobs  *jobs.Queue
 	http  *httpapi.Server
 	token string
 }
@@ -95,6 +97,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon, 
 		return nil, err
 	}
 
+	d.jobs = jobs.New(jobs.Config{Store: d.store, Log: log, Workers: cfg.JobWorkers})
+	tools := media.FindTools()
+	if tools.FFmpeg == "" || tools.FFprobe == "" {
+		log.Warn("ffmpeg or ffprobe is not in PATH; thumbnails, previews and downloads will fail until it is installed")
+	}
 	d.media, err = media.New(media.Config{
 		Store:           d.store,
 		Blobs:           d.blobs,
@@ -103,10 +110,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon, 
 		BaseURL:         cfg.BaseURL,
 		MaxSegmentBytes: cfg.MaxSegmentBytes,
 		Log:             log,
+		Jobs:            d.jobs,
+		Tools:           tools,
+		WorkDir:         filepath.Join(cfg.DataDir, "work"),
 	})
 	if err != nil {
 		return nil, err
 	}
+	d.media.RegisterJobs(d.jobs)
 
 	d.http, err = httpapi.New(httpapi.Deps{
 		Log:             log,
@@ -121,6 +132,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon, 
 	if err != nil {
 		return nil, err
 	}
+	d.http.Registry().MustRegister(d.jobs.Collectors()...)
+	d.jobs.Start()
 	return d, nil
 }
 
@@ -133,15 +146,20 @@ func (d *Daemon) Serve(ln net.Listener) error { return d.http.Serve(ln) }
 // Shutdown lets in-flight requests finish (until ctx ends), then closes
 // the database.
 func (d *Daemon) Shutdown(ctx context.Context) error {
+	// Running jobs get the same deadline as in-flight requests; those
+	// still running then are cancelled and picked up after a restart.
+	jobsDone := make(chan error, 1)
+	go func() { jobsDone <- d.jobs.Stop(ctx) }()
 	herr := d.http.Shutdown(ctx)
 	if herr != nil {
 		herr = fmt.Errorf("http shutdown: %w", herr)
 	}
+	jerr := <-jobsDone
 	serr := d.store.Close()
 	if serr != nil {
 		serr = fmt.Errorf("close store: %w", serr)
 	}
-	return errors.Join(herr, serr)
+	return errors.Join(herr, jerr, serr)
 }
 
 // Run serves on the configured address until ctx is cancelled (SIGINT or

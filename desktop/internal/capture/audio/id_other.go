@@ -2,11 +2,9 @@
 
 package audio
 
-import "github.com/gen2brain/malgo"
-
 // idString reads a PulseAudio source name, ALSA device name or Core Audio
 // UID: all NUL-terminated byte strings.
-func idString(id malgo.DeviceID) string {
+func idString(id []byte) string {
 	for i, b := range id {
 		if b == 0 {
 			return string(id[:i])
