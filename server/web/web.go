@@ -17,4 +17,6 @@ var Static embed.FS
 var templates embed.FS
 
 // Templates are the server's HTML pages.
-var Templates = template.Must(template.ParseFS(templates, "templates/*.html"))
+var Templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"inc": func(i int) int { return i + 1 },
+}).ParseFS(templates, "templates/*.html"))

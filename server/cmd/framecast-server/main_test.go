@@ -86,6 +86,10 @@ func TestBadConfigFails(t *testing.T) {
 	}
 }
 
+// placeholderToken is the configured placeholder device token the
+// process tests upload with (desktop sign-in is tested in daemon).
+const placeholderToken = "main-test-placeholder-token-0123456789"
+
 // server is a framecast-server process.
 type server struct {
 	cmd    *exec.Cmd
@@ -99,7 +103,7 @@ func startServer(t *testing.T) *server {
 	t.Helper()
 	data := filepath.Join(t.TempDir(), "data")
 	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data-dir", data, "-shutdown-timeout", "10s")
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), "FRAMECAST_DEVICE_TOKEN="+placeholderToken)
 	pr, pw := io.Pipe()
 	s := &server{cmd: cmd, data: data, stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = pw
@@ -131,13 +135,14 @@ func startServer(t *testing.T) *server {
 
 func TestGracefulShutdown(t *testing.T) {
 	s := startServer(t)
-	tokenFile := filepath.Join(s.data, "device-token")
-	fi, err := os.Stat(tokenFile)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("device token file: %v %v", fi, err)
+	token := placeholderToken
+	kekFile := filepath.Join(s.data, "kek")
+	if fi, err := os.Stat(kekFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key-encryption key file: %v %v", fi, err)
 	}
-	raw, _ := os.ReadFile(tokenFile)
-	token := strings.TrimSpace(string(raw))
+	if _, err := os.Stat(filepath.Join(s.data, "device-token")); err == nil {
+		t.Error("a device token file was generated; tokens come from desktop sign-in now")
+	}
 
 	resp, err := http.Get("http://" + s.addr + "/readyz")
 	if err != nil || resp.StatusCode != 200 {
@@ -197,7 +202,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if strings.Contains(logs, token) {
 		t.Error("the device token reached the log")
 	}
-	if !strings.Contains(logs, tokenFile) {
-		t.Error("the log does not say where the generated token is")
+	if !strings.Contains(logs, kekFile) {
+		t.Error("the log does not say where the generated key-encryption key is")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -30,12 +31,27 @@ type Config struct {
 	BlobURL         string
 	LogLevel        string // debug, info, warn, error
 	LogFormat       string // text, json
-	DeviceToken     string // empty: read or generated in DataDir by the daemon
+	DeviceToken     string // placeholder sync API token; empty: device tokens only
+	DeviceTokenUser string // e-mail of the account DeviceToken acts for
 	KEK             string // hex; empty: read or generated in DataDir by the daemon
 	MaxBodyBytes    int64
 	MaxSegmentBytes int64
 	ShutdownTimeout time.Duration
-	JobWorkers      int
+
+	// Mail (see internal/mail). SMTPURL, when set, replaces the host,
+	// port, user, password and TLS settings.
+	SMTPURL      string
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPTLS      string
+	MailFrom     string // empty: DefaultMailFrom of the base URL
+
+	// Sign-in with OIDC providers; a provider is on when its client id is set.
+	Google     OIDCProvider
+	Microsoft  OIDCProvider
+	JobWorkers int
 
 	// PrintConfig asks main to print the configuration and exit.
 	PrintConfig bool
@@ -44,6 +60,16 @@ type Config struct {
 	sources map[string]string
 }
 
+// OIDCProvider is one OIDC provider's settings.
+type OIDCProvider struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+}
+
+// Enabled reports whether the provider is configured.
+func (p OIDCProvider) Enabled() bool { return p.ClientID != "" }
+
 // Setting describes one configuration knob.
 type Setting struct {
 	Name        string // flag name, without the dash; empty when there is no flag
@@ -51,6 +77,8 @@ type Setting struct {
 	Default     string // as documented; may mention the data dir
 	Description string
 	Secret      bool // never printed, never accepted as a flag (flags show up in ps)
+	// NoDefault: Default only documents what happens when unset.
+	NoDefault bool
 
 	get func(*Config) string
 	set func(*Config, string) error
@@ -84,6 +112,9 @@ var Settings = []Setting{
 			u, err := url.Parse(v)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return errors.New("want an absolute http(s) URL such as https://framecast.example.com")
+			}
+			if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+				return errors.New("plain http is only for localhost (sign-in cookies need https); use https://")
 			}
 			c.BaseURL = strings.TrimRight(v, "/")
 			return nil
@@ -143,8 +174,8 @@ var Settings = []Setting{
 		},
 	},
 	{
-		Env: "FRAMECAST_DEVICE_TOKEN", Default: "generated into <data-dir>/" + DeviceTokenFile,
-		Description: "Bearer token desktop apps use for the sync API (placeholder until accounts). Environment only.",
+		Env: "FRAMECAST_DEVICE_TOKEN", Default: "unset: desktop apps sign in (device tokens)", NoDefault: true,
+		Description: "Placeholder bearer token for the sync API, for setups without desktop sign-in; acts for FRAMECAST_DEVICE_TOKEN_USER. Environment only.",
 		Secret:      true,
 		get:         func(c *Config) string { return c.DeviceToken },
 		set: func(c *Config, v string) error {
@@ -152,6 +183,19 @@ var Settings = []Setting{
 				return errors.New("must be at least 16 characters")
 			}
 			c.DeviceToken = v
+			return nil
+		},
+	},
+	{
+		Name: "device-token-user", Env: "FRAMECAST_DEVICE_TOKEN_USER", Default: "owner@localhost",
+		Description: "E-mail address of the account the placeholder token uploads as (created without a password if missing; with a real address, set one with \"Forgot password\").",
+		get:         func(c *Config) string { return c.DeviceTokenUser },
+		set: func(c *Config, v string) error {
+			a, err := mail.ParseAddress(v)
+			if err != nil || a.Name != "" || a.Address != strings.TrimSpace(v) {
+				return errors.New("want an e-mail address such as owner@example.com")
+			}
+			c.DeviceTokenUser = a.Address
 			return nil
 		},
 	},
@@ -181,6 +225,73 @@ var Settings = []Setting{
 		set:         func(c *Config, v string) error { return setSize(&c.MaxSegmentBytes, v) },
 	},
 	{
+		Env: "FRAMECAST_SMTP_URL", Default: "unset", NoDefault: true, Secret: true,
+		Description: "SMTP server as smtp://USER:PASSWORD@HOST:PORT (STARTTLS) or smtps://... (TLS); ?tls=none for a plain local relay. Replaces the FRAMECAST_SMTP_* settings below. Environment only.",
+		get:         func(c *Config) string { return c.SMTPURL },
+		set:         func(c *Config, v string) error { c.SMTPURL = v; return nil },
+	},
+	{
+		Name: "smtp-host", Env: "FRAMECAST_SMTP_HOST", Default: "unset: mail goes to <data-dir>/mail-outbox", NoDefault: true,
+		Description: "SMTP server for verification, password-reset and invitation mail. Without one, mails are written as .eml files to the outbox folder.",
+		get:         func(c *Config) string { return c.SMTPHost },
+		set:         func(c *Config, v string) error { c.SMTPHost = v; return nil },
+	},
+	{
+		Name: "smtp-port", Env: "FRAMECAST_SMTP_PORT", Default: "587",
+		Description: "SMTP server port.",
+		get:         func(c *Config) string { return strconv.Itoa(c.SMTPPort) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 || n > 65535 {
+				return errors.New("want a port number 1..65535")
+			}
+			c.SMTPPort = n
+			return nil
+		},
+	},
+	{
+		Name: "smtp-username", Env: "FRAMECAST_SMTP_USERNAME", Default: "unset: no SMTP login", NoDefault: true,
+		Description: "SMTP login name.",
+		get:         func(c *Config) string { return c.SMTPUsername },
+		set:         func(c *Config, v string) error { c.SMTPUsername = v; return nil },
+	},
+	{
+		Env: "FRAMECAST_SMTP_PASSWORD", Default: "unset", NoDefault: true, Secret: true,
+		Description: "SMTP password. Environment only.",
+		get:         func(c *Config) string { return c.SMTPPassword },
+		set:         func(c *Config, v string) error { c.SMTPPassword = v; return nil },
+	},
+	{
+		Name: "smtp-tls", Env: "FRAMECAST_SMTP_TLS", Default: "starttls",
+		Description: "SMTP encryption: starttls (required STARTTLS, port 587), tls (port 465) or none (a relay on the same host).",
+		get:         func(c *Config) string { return c.SMTPTLS },
+		set: func(c *Config, v string) error {
+			if v != "starttls" && v != "tls" && v != "none" {
+				return errors.New("want starttls, tls or none")
+			}
+			c.SMTPTLS = v
+			return nil
+		},
+	},
+	{
+		Name: "mail-from", Env: "FRAMECAST_MAIL_FROM", Default: "Framecast <noreply@HOST of the base URL>", NoDefault: true,
+		Description: "Sender of the server's mail: an address, or Name <address>.",
+		get:         func(c *Config) string { return c.MailFrom },
+		set: func(c *Config, v string) error {
+			if _, err := mail.ParseAddress(v); err != nil {
+				return errors.New("want an address such as Framecast <noreply@example.com>")
+			}
+			c.MailFrom = v
+			return nil
+		},
+	},
+	oidcIssuer("google", "Google", "https://accounts.google.com", func(c *Config) *OIDCProvider { return &c.Google }),
+	oidcClientID("google", "Google", func(c *Config) *OIDCProvider { return &c.Google }),
+	oidcSecret("google", "Google", func(c *Config) *OIDCProvider { return &c.Google }),
+	oidcIssuer("microsoft", "Microsoft", "https://login.microsoftonline.com/common/v2.0", func(c *Config) *OIDCProvider { return &c.Microsoft }),
+	oidcClientID("microsoft", "Microsoft", func(c *Config) *OIDCProvider { return &c.Microsoft }),
+	oidcSecret("microsoft", "Microsoft", func(c *Config) *OIDCProvider { return &c.Microsoft }),
+	{
 		Name: "shutdown-timeout", Env: "FRAMECAST_SHUTDOWN_TIMEOUT", Default: "30s",
 		Description: "How long in-flight requests may run after SIGINT/SIGTERM before the server stops anyway.",
 		get:         func(c *Config) string { return c.ShutdownTimeout.String() },
@@ -208,6 +319,50 @@ var Settings = []Setting{
 	},
 }
 
+func oidcIssuer(name, label, def string, p func(*Config) *OIDCProvider) Setting {
+	return Setting{
+		Name: name + "-issuer", Env: "FRAMECAST_" + strings.ToUpper(name) + "_ISSUER", Default: def,
+		Description: "OIDC issuer URL of " + label + " (sign-in with " + label + ").",
+		get:         func(c *Config) string { return p(c).Issuer },
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return errors.New("want an absolute https URL")
+			}
+			p(c).Issuer = v
+			return nil
+		},
+	}
+}
+
+func oidcClientID(name, label string, p func(*Config) *OIDCProvider) Setting {
+	return Setting{
+		Name: name + "-client-id", Env: "FRAMECAST_" + strings.ToUpper(name) + "_CLIENT_ID", Default: "unset: sign-in with " + label + " off", NoDefault: true,
+		Description: "OAuth client id registered at " + label + "; its redirect URI is <base-url>/auth/" + name + "/callback.",
+		get:         func(c *Config) string { return p(c).ClientID },
+		set:         func(c *Config, v string) error { p(c).ClientID = v; return nil },
+	}
+}
+
+func oidcSecret(name, label string, p func(*Config) *OIDCProvider) Setting {
+	return Setting{
+		Env: "FRAMECAST_" + strings.ToUpper(name) + "_CLIENT_SECRET", Default: "unset", NoDefault: true, Secret: true,
+		Description: "OAuth client secret of the " + label + " client. Environment only.",
+		get:         func(c *Config) string { return p(c).ClientSecret },
+		set:         func(c *Config, v string) error { p(c).ClientSecret = v; return nil },
+	}
+}
+
+// IsLoopback reports whether host names this machine only: localhost,
+// 127.0.0.0/8 or ::1.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 func setSize(dst *int64, v string) error {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
@@ -223,7 +378,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 	c := &Config{sources: map[string]string{}}
 	// Defaults that depend on the data dir are filled in after it is known.
 	for _, s := range Settings {
-		if strings.Contains(s.Default, "<data-dir>") || strings.HasPrefix(s.Default, "generated") {
+		if s.NoDefault || strings.Contains(s.Default, "<data-dir>") || strings.HasPrefix(s.Default, "generated") {
 			continue
 		}
 		if err := s.set(c, s.Default); err != nil {
@@ -270,6 +425,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		c.BlobURL = "file://" + filepath.Join(c.DataDir, "blobs")
 		c.sources["FRAMECAST_BLOB_URL"] = "default"
 	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	if _, err := SQLitePath(c.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("FRAMECAST_DATABASE_URL: %w", err)
 	}
@@ -277,6 +435,25 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 		return nil, fmt.Errorf("FRAMECAST_BLOB_URL: %w", err)
 	}
 	return c, nil
+}
+
+// check validates settings that depend on each other.
+func (c *Config) check() error {
+	if c.SMTPURL != "" && (c.SMTPHost != "" || c.SMTPUsername != "" || c.SMTPPassword != "") {
+		return errors.New("set either FRAMECAST_SMTP_URL or FRAMECAST_SMTP_HOST (with _USERNAME and _PASSWORD), not both")
+	}
+	if c.SMTPPassword != "" && c.SMTPUsername == "" {
+		return errors.New("FRAMECAST_SMTP_PASSWORD needs FRAMECAST_SMTP_USERNAME")
+	}
+	for _, p := range []struct {
+		name string
+		p    OIDCProvider
+	}{{"GOOGLE", c.Google}, {"MICROSOFT", c.Microsoft}} {
+		if (p.p.ClientID == "") != (p.p.ClientSecret == "") {
+			return fmt.Errorf("FRAMECAST_%s_CLIENT_ID and FRAMECAST_%s_CLIENT_SECRET go together", p.name, p.name)
+		}
+	}
+	return nil
 }
 
 // SQLitePath extracts the file path of a sqlite: database URL. Relative
@@ -313,12 +490,8 @@ func (c *Config) Print(w io.Writer) {
 		switch {
 		case s.Secret && v != "":
 			v = "<redacted>"
-		case s.Secret:
-			file := DeviceTokenFile
-			if s.Env == "FRAMECAST_KEK" {
-				file = KEKFile
-			}
-			v = "<from " + filepath.Join(c.DataDir, file) + ", generated at first start>"
+		case s.Env == "FRAMECAST_KEK":
+			v = "<from " + filepath.Join(c.DataDir, KEKFile) + ", generated at first start>"
 		}
 		src := c.sources[s.Env]
 		if src == "" {

@@ -53,6 +53,17 @@ func TestInvalid(t *testing.T) {
 		{[]string{"extra"}, nil},
 		{nil, map[string]string{"FRAMECAST_KEK": "short"}},
 		{nil, map[string]string{"FRAMECAST_DEVICE_TOKEN": "short"}},
+		{[]string{"-device-token-user", "not an address"}, nil},
+		{[]string{"-base-url", "http://framecast.example.com"}, nil}, // plain http only for loopback
+		{[]string{"-smtp-port", "0"}, nil},
+		{[]string{"-smtp-tls", "maybe"}, nil},
+		{[]string{"-mail-from", "nobody"}, nil},
+		{[]string{"-smtp-host", "mail.example.com"}, map[string]string{"FRAMECAST_SMTP_URL": "smtp://mail.example.com"}},
+		{nil, map[string]string{"FRAMECAST_SMTP_PASSWORD": "pw"}},          // without a username
+		{[]string{"-google-client-id", "id"}, nil},                         // without its secret
+		{nil, map[string]string{"FRAMECAST_MICROSOFT_CLIENT_SECRET": "s"}}, // without its id
+		{[]string{"-smtp-password", "pw"}, nil},                            // secrets are env-only
+		{[]string{"-google-issuer", "accounts.google.com"}, nil},
 		{[]string{"-device-token", strings.Repeat("x", 20)}, nil}, // secrets are env-only
 	} {
 		if _, err := Load(tc.args, env(tc.env), io.Discard); err == nil {
@@ -70,17 +81,21 @@ func TestSecretErrorsRedact(t *testing.T) {
 
 func TestPrintRedacts(t *testing.T) {
 	kek := strings.Repeat("0f", 32)
-	c, err := Load(nil, env(map[string]string{"FRAMECAST_DEVICE_TOKEN": "a-long-device-token-value", "FRAMECAST_KEK": kek}), io.Discard)
+	c, err := Load(nil, env(map[string]string{"FRAMECAST_DEVICE_TOKEN": "a-long-device-token-value", "FRAMECAST_KEK": kek,
+		"FRAMECAST_DEVICE_TOKEN_USER": "owner@example.com", "FRAMECAST_SMTP_URL": "smtp://u:smtp-secret@mail.example.com",
+		"FRAMECAST_GOOGLE_CLIENT_ID": "gid", "FRAMECAST_GOOGLE_CLIENT_SECRET": "google-secret"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	c.Print(&b)
 	out := b.String()
-	if strings.Contains(out, "a-long-device-token-value") || strings.Contains(out, kek) {
-		t.Fatalf("Print shows secrets:\n%s", out)
+	for _, secret := range []string{"a-long-device-token-value", kek, "smtp-secret", "google-secret"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("Print shows a secret:\n%s", out)
+		}
 	}
-	if strings.Count(out, "<redacted>") != 2 {
+	if strings.Count(out, "<redacted>") != 4 {
 		t.Fatalf("Print:\n%s", out)
 	}
 	for _, s := range Settings {
@@ -100,6 +115,25 @@ func TestSettingsTable(t *testing.T) {
 			t.Errorf("%s is secret but has a flag (flags show in ps)", s.Env)
 		}
 		seen[s.Env] = true
+	}
+}
+
+func TestAccountSettings(t *testing.T) {
+	c, err := Load([]string{"-base-url", "http://localhost:9000", "-smtp-host", "mail.example.com", "-smtp-username", "fc",
+		"-google-client-id", "gid"}, env(map[string]string{"FRAMECAST_SMTP_PASSWORD": "pw", "FRAMECAST_GOOGLE_CLIENT_SECRET": "gs",
+		"FRAMECAST_DEVICE_TOKEN": strings.Repeat("t", 20), "FRAMECAST_DEVICE_TOKEN_USER": "owner@example.com"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPHost != "mail.example.com" || c.SMTPPort != 587 || c.SMTPTLS != "starttls" || c.SMTPPassword != "pw" ||
+		!c.Google.Enabled() || c.Google.Issuer != "https://accounts.google.com" || c.Microsoft.Enabled() ||
+		c.Microsoft.Issuer != "https://login.microsoftonline.com/common/v2.0" || c.DeviceTokenUser != "owner@example.com" {
+		t.Fatalf("got %+v", c)
+	}
+	for _, ok := range []string{"https://framecast.example.com", "http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost"} {
+		if _, err := Load([]string{"-base-url", ok}, env(nil), io.Discard); err != nil {
+			t.Errorf("base URL %s: %v", ok, err)
+		}
 	}
 }
 

@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
+	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/blob"
 	"framecast.dev/server/internal/config"
 	"framecast.dev/server/internal/httpapi"
@@ -35,6 +38,8 @@ type Daemon struct {
 	jobs  *jobs.Queue
 	http  *httpapi.Server
 	token string
+
+	accounts *account.Service
 }
 
 // NewLogger builds the process logger the config asks for.
@@ -50,23 +55,21 @@ func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // New opens everything the configuration names, creating the data dir
 // and first-start secrets as needed.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon, err error) {
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (_ *Daemon, err error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	d := &Daemon{cfg: cfg, log: log}
 
+	// Desktop apps sign in and get device tokens; the placeholder token
+	// works only when configured (FRAMECAST_DEVICE_TOKEN).
 	d.token = cfg.DeviceToken
-	if d.token == "" {
-		path := filepath.Join(cfg.DataDir, config.DeviceTokenFile)
-		var created bool
-		if d.token, created, err = secrets.LoadOrCreate(path, secrets.NewToken); err != nil {
-			return nil, fmt.Errorf("device token: %w", err)
-		}
-		if created {
-			// The path, never the token: logs travel further than files.
-			log.Info("generated the device token; desktop apps need it to upload", "file", path)
-		}
+	if d.token != "" {
+		log.Warn("the placeholder device token is enabled; desktop apps can sign in instead", "acts_for_user", "FRAMECAST_DEVICE_TOKEN_USER")
 	}
 	kekHex := cfg.KEK
 	if kekHex == "" {
@@ -119,13 +122,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon, 
 	}
 	d.media.RegisterJobs(d.jobs)
 
+	if d.accounts, err = newAccounts(cfg, log, d.store, d.blobs, d.media, o.now); err != nil {
+		return nil, err
+	}
+
 	d.http, err = httpapi.New(httpapi.Deps{
 		Log:             log,
 		Store:           d.store,
 		Media:           d.media,
+		Accounts:        d.accounts,
 		DataDir:         cfg.DataDir,
 		BaseURL:         cfg.BaseURL,
-		DeviceToken:     d.token,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		MaxSegmentBytes: cfg.MaxSegmentBytes,
 	})
@@ -137,8 +144,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Daemon, 
 	return d, nil
 }
 
-// DeviceToken is the token the sync API accepts (for tests and tools).
+// DeviceToken is the configured placeholder device token ("" when off).
 func (d *Daemon) DeviceToken() string { return d.token }
+
+// Accounts is the account service (for tests and tools).
+func (d *Daemon) Accounts() *account.Service { return d.accounts }
+
+// Routes lists the HTTP routes (for the authorisation test).
+func (d *Daemon) Routes() []fiber.Route { return d.http.Routes() }
 
 // Serve answers requests on ln until Shutdown is called.
 func (d *Daemon) Serve(ln net.Listener) error { return d.http.Serve(ln) }
@@ -154,6 +167,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	if herr != nil {
 		herr = fmt.Errorf("http shutdown: %w", herr)
 	}
+	d.accounts.Close() // mails under way
 	jerr := <-jobsDone
 	serr := d.store.Close()
 	if serr != nil {

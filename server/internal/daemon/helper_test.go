@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"framecast.dev/server/internal/config"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/shared/api"
 )
 
@@ -45,8 +46,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// start runs a server; edit may change the configuration first.
+// start runs a server; edit may change the configuration first. It
+// enables the placeholder device token (acting for owner@example.com), so
+// tests of the sync API need no sign-in; the account tests sign in for
+// real.
 func start(t testing.TB, edit ...func(*config.Config)) *testServer {
+	t.Helper()
+	return startWith(t, nil, edit...)
+}
+
+// startWith is start with daemon options (a clock).
+func startWith(t testing.TB, opts []Option, edit ...func(*config.Config)) *testServer {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
 	cfg, err := config.Load([]string{"-data-dir", dir, "-log-level", "debug"}, func(string) string { return "" }, io.Discard)
@@ -59,11 +69,12 @@ func start(t testing.TB, edit ...func(*config.Config)) *testServer {
 	}
 	cfg.Listen = ln.Addr().String()
 	cfg.BaseURL = "http://" + ln.Addr().String()
+	cfg.DeviceToken, cfg.DeviceTokenUser = secrets.NewToken(), placeholderOwner
 	for _, e := range edit {
 		e(cfg)
 	}
 	logs := &syncBuffer{}
-	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +95,9 @@ func start(t testing.TB, edit ...func(*config.Config)) *testServer {
 	ts.client = api.NewClient(ts.URL, ts.Token)
 	return ts
 }
+
+// placeholderOwner is the account the tests' placeholder token acts for.
+const placeholderOwner = "owner@example.com"
 
 // do sends a request; auth adds the device token.
 func (ts *testServer) do(t *testing.T, method, path string, body io.Reader, auth bool, headers ...string) *http.Response {

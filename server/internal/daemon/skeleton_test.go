@@ -99,7 +99,7 @@ func TestSecurityHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		path   string
 		status int
-	}{{"/healthz", 200}, {"/nope", 404}, {api.RouteVideos, 401}, {"/static/page.css", 200}} {
+	}{{"/healthz", 200}, {"/nope", 404}, {api.VideoPath("aaaaaaaaaaaaaaaaaaaaaaaaaa"), 401}, {"/static/page.css", 200}, {"/signin", 200}} {
 		resp := ts.do(t, "GET", tc.path, nil, false)
 		wantStatus(t, resp, tc.status)
 		h := resp.Header

@@ -13,7 +13,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/mail"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/seal"
@@ -40,7 +42,13 @@ func newTestServer(t *testing.T, extra func(a *fiber.App)) (string, *bytes.Buffe
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Deps{Log: log, Store: st, Media: m, DataDir: dir, BaseURL: "https://x", DeviceToken: "0123456789abcdef",
+	accounts, err := account.New(account.Config{Store: st, Blobs: blobs, Videos: m, BaseURL: "https://x", Log: log,
+		Mailer: &mail.Outbox{Dir: filepath.Join(dir, "outbox"), From: "noreply@x.example", Log: log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(accounts.Close)
+	s, err := New(Deps{Log: log, Store: st, Media: m, Accounts: accounts, DataDir: dir, BaseURL: "https://x",
 		MaxBodyBytes: 1024, MaxSegmentBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)

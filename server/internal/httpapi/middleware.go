@@ -76,9 +76,10 @@ func (s *Server) outermost(c *fiber.Ctx) error {
 		slog.Int("bytes_out", bytesOut(c)),
 		slog.String("remote", c.IP()),
 	}
-	// Share paths carry the slug, a bearer capability: the route pattern
-	// is logged instead of the path for them.
-	if !strings.HasPrefix(c.Path(), "/v/") {
+	// Share paths carry the slug, a bearer capability, and account links
+	// their one-time secrets: the route pattern is logged instead of the
+	// path for them.
+	if !secretPath(c.Path()) {
 		attrs = append(attrs, slog.String("path", c.Path()))
 	}
 	level := slog.LevelInfo
@@ -87,6 +88,16 @@ func (s *Server) outermost(c *fiber.Ctx) error {
 	}
 	s.log.LogAttrs(c.Context(), level, "http request", attrs...)
 	return nil
+}
+
+// secretPath reports whether a path carries a secret.
+func secretPath(p string) bool {
+	for _, prefix := range []string{"/v/", "/embed/", "/verify/", "/reset/", "/invite/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // routeLabel is the matched route pattern, so metrics have one series per
@@ -131,15 +142,23 @@ func (s *Server) securityHeaders(c *fiber.Ctx) {
 // they are read (readJSON, the segment upload).
 func (s *Server) limitBody(c *fiber.Ctx) error {
 	n := c.Request().Header.ContentLength()
-	limit := s.maxBody
-	if isSegmentUpload(c.Method(), c.Path()) {
-		limit = s.maxSegment
-	}
+	limit := s.bodyLimit(c.Method(), c.Path())
 	if int64(n) > limit {
 		return newError(fiber.StatusRequestEntityTooLarge, api.CodeBodyTooLarge,
 			"The request body is %d bytes; the limit here is %d.", n, limit)
 	}
 	return nil
+}
+
+// bodyLimit is the largest body a route takes.
+func (s *Server) bodyLimit(method, path string) int64 {
+	switch {
+	case isSegmentUpload(method, path):
+		return s.maxSegment
+	case isImageUpload(method, path):
+		return max(s.maxBody, maxUploadBody)
+	}
+	return s.maxBody
 }
 
 // bytesOut is the answer's size; Body() must not be called on a streamed

@@ -4,7 +4,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/server/web"
@@ -33,9 +33,9 @@ type Deps struct {
 	Log             *slog.Logger
 	Store           store.Store
 	Media           *media.Service
+	Accounts        *account.Service
 	DataDir         string // checked for writability by /readyz
 	BaseURL         string
-	DeviceToken     string
 	MaxBodyBytes    int64
 	MaxSegmentBytes int64
 }
@@ -46,11 +46,13 @@ type Server struct {
 	log        *slog.Logger
 	store      store.Store
 	media      *media.Service
+	accounts   *account.Service
 	dataDir    string
-	token      []byte
+	baseURL    string
 	maxBody    int64
 	maxSegment int64
 	https      bool
+	cookies    cookieNames
 	registry   *prometheus.Registry
 	metrics    *metrics
 }
@@ -65,20 +67,22 @@ const (
 
 // New builds the server and its routes.
 func New(d Deps) (*Server, error) {
-	if d.DeviceToken == "" {
-		return nil, errors.New("httpapi: a device token is required")
+	if d.Accounts == nil {
+		return nil, errors.New("httpapi: the account service is required")
 	}
 	s := &Server{
 		log:        d.Log,
 		store:      d.Store,
 		media:      d.Media,
+		accounts:   d.Accounts,
 		dataDir:    d.DataDir,
-		token:      []byte(d.DeviceToken),
+		baseURL:    strings.TrimRight(d.BaseURL, "/"),
 		maxBody:    d.MaxBodyBytes,
 		maxSegment: d.MaxSegmentBytes,
 		https:      strings.HasPrefix(d.BaseURL, "https://"),
 		registry:   prometheus.NewRegistry(),
 	}
+	s.cookies = newCookieNames(s.https)
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(s.registry)
 	s.registry.MustRegister(d.Media.Collectors()...)
@@ -112,8 +116,16 @@ func (s *Server) routes() {
 		Root: http.FS(web.Static), PathPrefix: "static", MaxAge: 86400,
 	}))
 	s.playbackRoutes(a)
-	s.syncRoutes(a.Group("/api/v1", s.authenticate))
+	v1 := a.Group("/api/v1")
+	s.syncRoutes(v1)
+	s.deviceAPIRoutes(v1)
+	s.accountRoutes(a)
+	s.workspaceRoutes(a)
 }
+
+// Routes lists the registered routes (method and path), without
+// middleware: the authorisation test checks it covers every one.
+func (s *Server) Routes() []fiber.Route { return s.app.GetRoutes(true) }
 
 // Registry is where the server's metrics live; domain packages may add theirs.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
@@ -167,14 +179,23 @@ func checkWritable(dir string) error {
 	return errors.Join(werr, cerr, rerr)
 }
 
-// authenticate checks the device bearer token in constant time.
+// authenticate finds the user and device of the bearer device token.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	tok, ok := bearer(c.Get(fiber.HeaderAuthorization))
-	if !ok || subtle.ConstantTimeCompare([]byte(tok), s.token) != 1 {
+	if !ok {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="framecast"`)
 		return newError(fiber.StatusUnauthorized, api.CodeUnauthorized,
-			"A valid device token is required (Authorization: Bearer <token>).")
+			"A valid device token is required (Authorization: Bearer <token>). Sign in from the desktop app.")
 	}
+	u, dev, err := s.accounts.AuthenticateDevice(c.UserContext(), tok)
+	if err != nil {
+		if account.IsKind(err, account.KindUnauthorized) {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="framecast", error="invalid_token"`)
+		}
+		return accountError(err)
+	}
+	c.Locals(localUser, &u)
+	c.Locals(localDevice, &dev)
 	return c.Next()
 }
 

@@ -16,12 +16,12 @@ import (
 // The sync API (see framecast.dev/shared/api for the protocol).
 
 func (s *Server) syncRoutes(v1 fiber.Router) {
-	v1.Post("/videos", s.createVideo)
-	v1.Get("/videos/:id", s.getVideo)
-	v1.Put("/videos/:id/segments/:index", s.putSegment)
-	v1.Patch("/videos/:id/segments/:index", s.patchSegment)
-	v1.Head("/videos/:id/segments/:index", s.headSegment)
-	v1.Post("/videos/:id/finalize", s.finalize)
+	v1.Post("/videos", s.authenticate, s.createVideo)
+	v1.Get("/videos/:id", s.authenticate, s.getVideo)
+	v1.Put("/videos/:id/segments/:index", s.authenticate, s.putSegment)
+	v1.Patch("/videos/:id/segments/:index", s.authenticate, s.patchSegment)
+	v1.Head("/videos/:id/segments/:index", s.authenticate, s.headSegment)
+	v1.Post("/videos/:id/finalize", s.authenticate, s.finalize)
 }
 
 func (s *Server) apiVideo(v store.Video, segs []store.Segment) api.Video {
@@ -53,7 +53,7 @@ func (s *Server) createVideo(c *fiber.Ctx) error {
 	if err := s.readJSON(c, &in); err != nil {
 		return err
 	}
-	v, created, err := s.media.CreateVideo(c.UserContext(), in.Title, in.RecordingID)
+	v, created, err := s.media.CreateVideo(c.UserContext(), userOf(c).ID, in.Title, in.RecordingID)
 	if err != nil {
 		return mediaError(err)
 	}
@@ -64,10 +64,15 @@ func (s *Server) createVideo(c *fiber.Ctx) error {
 	return c.Status(status).JSON(s.apiVideo(v, nil))
 }
 
-func videoID(c *fiber.Ctx) (string, error) {
+// videoID is the {id} of a sync API path, checked to be a video of the
+// token's user (others' videos answer 404, like missing ones).
+func (s *Server) videoID(c *fiber.Ctx) (string, error) {
 	id := c.Params("id")
 	if !media.ValidID(id) {
 		return "", newError(fiber.StatusBadRequest, api.CodeInvalidID, "%q is not a video id.", truncate(id, 64))
+	}
+	if err := s.media.CheckOwner(c.UserContext(), id, userOf(c).ID); err != nil {
+		return "", mediaError(err)
 	}
 	return id, nil
 }
@@ -90,7 +95,7 @@ func truncate(s string, n int) string {
 }
 
 func (s *Server) getVideo(c *fiber.Ctx) error {
-	id, err := videoID(c)
+	id, err := s.videoID(c)
 	if err != nil {
 		return err
 	}
@@ -106,7 +111,7 @@ func (s *Server) putSegment(c *fiber.Ctx) error   { return s.writeSegment(c, fal
 func (s *Server) patchSegment(c *fiber.Ctx) error { return s.writeSegment(c, true) }
 
 func (s *Server) writeSegment(c *fiber.Ctx, resume bool) error {
-	id, err := videoID(c)
+	id, err := s.videoID(c)
 	if err != nil {
 		return err
 	}
@@ -159,7 +164,7 @@ func (s *Server) writeSegment(c *fiber.Ctx, resume bool) error {
 
 func (s *Server) headSegment(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	id, err := videoID(c)
+	id, err := s.videoID(c)
 	if err != nil {
 		return err
 	}
@@ -196,7 +201,7 @@ func headerInt(c *fiber.Ctx, name string) (int64, error) {
 }
 
 func (s *Server) finalize(c *fiber.Ctx) error {
-	id, err := videoID(c)
+	id, err := s.videoID(c)
 	if err != nil {
 		return err
 	}
@@ -250,6 +255,8 @@ func mediaError(err error) error {
 		status, code = http.StatusBadRequest, api.CodeUploadInterrupted
 	case media.KindCorrupt:
 		status, code = http.StatusInternalServerError, api.CodeInternal
+	case media.KindRecordingTaken:
+		status, code = http.StatusConflict, api.CodeRecordingTaken
 	}
 	ae := &apiError{Status: status, Code: code, Message: me.Message}
 	if me.Kind == media.KindOffsetMismatch || me.Kind == media.KindInterrupted {

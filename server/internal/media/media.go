@@ -46,6 +46,7 @@ const (
 	KindBusy                             // another request holds the segment
 	KindInterrupted                      // the body ended early; what arrived is kept
 	KindCorrupt                          // a stored segment fails authentication
+	KindRecordingTaken                   // another owner created a video with this recording id
 )
 
 // Error is a failure with a message meant for the client.
@@ -163,9 +164,11 @@ func (s *Service) ShareURL(v store.Video) string { return s.baseURL + "/v/" + v.
 // purpose binds a wrapped data key to its video (see seal.WrapKey).
 func purpose(videoID string) string { return "framecast video " + videoID }
 
-// CreateVideo creates a video, or returns the existing one with the same
-// recording id. An empty recording id gets a fresh one.
-func (s *Service) CreateVideo(ctx context.Context, title, recordingID string) (store.Video, bool, error) {
+// CreateVideo creates a video owned by ownerID in their personal library,
+// or returns the existing one with the same recording id. An empty
+// recording id gets a fresh one. A recording id another owner created is
+// a conflict (recording ids are random: only a replay would clash).
+func (s *Service) CreateVideo(ctx context.Context, ownerID, title, recordingID string) (store.Video, bool, error) {
 	if len(title) > api.MaxTitleLen {
 		return store.Video{}, false, fail(KindInvalid, "The title is longer than %d bytes.", api.MaxTitleLen)
 	}
@@ -185,9 +188,13 @@ func (s *Service) CreateVideo(ctx context.Context, title, recordingID string) (s
 		Title:       title,
 		State:       store.StateUploading,
 		CreatedAt:   s.now().UTC(),
+		OwnerID:     ownerID,
 	})
 	if err != nil {
 		return store.Video{}, false, err
+	}
+	if v.OwnerID != ownerID {
+		return store.Video{}, false, fail(KindRecordingTaken, "Another account already uploaded a recording with this recording_id.")
 	}
 	if created {
 		s.log.Info("video created", "video_id", v.ID)
