@@ -72,6 +72,7 @@ func TestLocateExplainsMissingFFmpeg(t *testing.T) {
 
 func TestChoose(t *testing.T) {
 	ff := testenv.Require(t, "ffmpeg")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // probe for real, cache privately
 	ctx := context.Background()
 	e, err := Choose(ctx, ff, "auto", "", nil)
 	if err != nil {
@@ -87,6 +88,10 @@ func TestChoose(t *testing.T) {
 	}
 	if _, err := Choose(ctx, ff, "mpeg2", "", nil); err == nil || !strings.Contains(err.Error(), "unknown encoder") {
 		t.Fatalf("mpeg2: %v", err)
+	}
+	// The answer was cached on disk for the next process.
+	if names, ok := readProbeCache(ff); !ok || len(names) != 0 {
+		t.Fatalf("probe cache: %v %v", names, ok)
 	}
 }
 

@@ -133,6 +133,18 @@ func probeHardware(ctx context.Context, ffmpeg string, log *slog.Logger) ([]Enco
 	if v, ok := probed.Load(ffmpeg); ok {
 		return v.([]Encoder), nil
 	}
+	if names, ok := readProbeCache(ffmpeg); ok {
+		var working []Encoder
+		for _, e := range hardware() {
+			for _, n := range names {
+				if e.Name == n {
+					working = append(working, e)
+				}
+			}
+		}
+		probed.Store(ffmpeg, working)
+		return working, nil
+	}
 	out, err := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-encoders").Output()
 	if err != nil {
 		return nil, fmt.Errorf("ask ffmpeg for its encoders: %w", err)
@@ -158,6 +170,11 @@ func probeHardware(ctx context.Context, ffmpeg string, log *slog.Logger) ([]Enco
 		working = append(working, e)
 	}
 	probed.Store(ffmpeg, working)
+	var names []string
+	for _, e := range working {
+		names = append(names, e.Name)
+	}
+	writeProbeCache(ffmpeg, names)
 	return working, nil
 }
 

@@ -119,6 +119,11 @@ type Recorder struct {
 	fps      float64
 	lastGrab int64
 	lastAt   time.Time
+	// for the "frames are being dropped" warning
+	dropMark   int64
+	dropMarkAt time.Time
+	warnedAt   time.Time
+	quiet      map[int]bool // sources already reported silent
 }
 
 // Start begins recording. When it returns without error the first frame
@@ -207,15 +212,16 @@ func Start(ctx context.Context, opts Options) (_ *Recorder, err error) {
 			}
 		}
 	}
-	if err := r.video.prime(r.enc.Ready(), r.enc.Done(), 15*time.Second); err != nil {
+	primed, err := r.video.prime(r.enc.Ready(), r.enc.Done(), 15*time.Second)
+	if err != nil {
 		if werr := r.enc.WaitTimeout(time.Second); werr != nil {
 			err = fmt.Errorf("%w: %v", err, werr)
 		}
 		return nil, err
 	}
-	// The clock starts now that ffmpeg keeps pace: frame 0 (grabbed a
-	// moment ago) is media time 0, and sound captured before is dropped.
-	r.clock.setStart(time.Now())
+	// The clock starts now that ffmpeg keeps pace, after the primed
+	// frames; sound captured before its start is dropped.
+	r.clock.setStart(time.Now().Add(-r.video.frameTime(primed)))
 	w, h := r.enc.OutputSize()
 	r.result = Result{Dir: opts.Dir, Width: w, Height: h, Encoder: enc.Name}
 	for _, m := range warnings {
@@ -531,7 +537,20 @@ func (r *Recorder) tick(now time.Time) {
 		r.lastGrab, r.lastAt = g, now
 	}
 	st := r.statsLocked()
+	warnDrops := false
+	if now.Sub(r.dropMarkAt) >= time.Second {
+		// A tenth of the frames repeated in a second is visible stutter.
+		warnDrops = st.Dropped-r.dropMark >= int64(r.opts.FPS/10+1) && now.Sub(r.warnedAt) > 30*time.Second
+		if warnDrops {
+			r.warnedAt = now
+		}
+		r.dropMark, r.dropMarkAt = st.Dropped, now
+	}
 	r.mu.Unlock()
+	if warnDrops {
+		r.warn("Frames are being dropped: the computer cannot capture and encode fast enough. Close busy programs, or record with a lower --fps or --max-height, or a faster --preset.")
+	}
+	r.checkSources(now, st.State)
 	lv := Level{Mic: -90, System: -90, Stats: st}
 	if r.audio != nil {
 		peaks := r.audio.levels()
@@ -543,6 +562,25 @@ func (r *Recorder) tick(now time.Time) {
 		}
 	}
 	r.events.emit(lv)
+}
+
+// checkSources warns once per source that stops delivering sound (an
+// unplugged microphone, a sound server that went away).
+func (r *Recorder) checkSources(now time.Time, state State) {
+	if state != Recording {
+		return
+	}
+	for i, s := range r.srcs {
+		last := s.LastChunk()
+		if last.IsZero() || now.Sub(last) < 2*time.Second || r.quiet[i] {
+			continue
+		}
+		if r.quiet == nil {
+			r.quiet = map[int]bool{}
+		}
+		r.quiet[i] = true
+		r.warn(fmt.Sprintf("No sound has come from %q for 2 seconds; the recording continues with silence for it.", s.Device().Name))
+	}
 }
 
 func (r *Recorder) finish(failure error, stopVideo func(), frames <-chan int64, writeErr chan error, audioEnd chan time.Duration, audioErr chan error) {

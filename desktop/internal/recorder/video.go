@@ -66,12 +66,19 @@ func newVideoPipe(scr capture.Screen, out io.Writer, fps int, c *clock, max int6
 	return v, nil
 }
 
-// prime readies the pipeline before the clock starts: every buffer is
-// grabbed into once (the first touch of fresh shared memory costs tens of
-// milliseconds at 1080p), and frame 0 goes to ffmpeg, whose encoder only
-// starts up when it sees a frame. ready is closed when the encoder has
-// produced output; died when ffmpeg exited.
-func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) error {
+// prime readies the pipeline before the clock starts, and returns how
+// many frames it put in the video.
+//
+// Every buffer is grabbed into once (the first touch of fresh shared
+// memory costs tens of milliseconds at 1080p). Then the first grab goes to
+// ffmpeg, whose encoder only starts when it sees a frame, and is repeated
+// until ffmpeg takes a frame in under half a frame interval: its first
+// frames are slow (x264 warming up, the muxer starting), and without this
+// the first half second of a 1080p recording drops frames. The repeats are
+// at most a third of a second of the first grab at the start of the video.
+// ready is closed when the encoder has produced output; died when ffmpeg
+// exited.
+func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) (int64, error) {
 	var all [][]byte
 	for len(v.free) > 0 {
 		all = append(all, <-v.free)
@@ -79,7 +86,7 @@ func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) er
 	var sink byte
 	for _, b := range all {
 		if err := v.scr.Grab(b); err != nil {
-			return fmt.Errorf("grab the screen: %w", err)
+			return 0, fmt.Errorf("grab the screen: %w", err)
 		}
 		for i := 0; i < len(b); i += 4096 {
 			sink += b[i]
@@ -88,40 +95,53 @@ func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) er
 	_ = sink
 	v.first = all[0]
 	if err := v.scr.Grab(v.first); err != nil {
-		return fmt.Errorf("grab the screen: %w", err)
+		return 0, fmt.Errorf("grab the screen: %w", err)
 	}
 	for _, b := range all[1:] {
 		v.free <- b
 	}
-	written := make(chan error, 1)
-	go func() {
-		_, err := v.out.Write(v.first)
-		written <- err
-	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	for {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	write := func() (time.Duration, error) {
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { _, err := v.out.Write(v.first); done <- err }()
 		select {
-		case err := <-written:
+		case err := <-done:
 			if err != nil {
-				return fmt.Errorf("send the first frame to ffmpeg: %w", err)
+				return 0, fmt.Errorf("send the first frame to ffmpeg: %w", err)
 			}
-			written = nil
-		case <-ready:
-			if written != nil {
-				if err := <-written; err != nil {
-					return fmt.Errorf("send the first frame to ffmpeg: %w", err)
-				}
-			}
-			v.frames.Store(1)
-			v.captured.Store(1)
-			return nil
+			return time.Since(start), nil
 		case <-died:
-			return errors.New("ffmpeg quit before encoding the first frame")
-		case <-t.C:
-			return fmt.Errorf("ffmpeg did not encode the first frame within %v", timeout)
+			return 0, errors.New("ffmpeg quit before encoding the first frame")
+		case <-deadline.C:
+			return 0, fmt.Errorf("ffmpeg did not start encoding within %v", timeout)
 		}
 	}
+	if _, err := write(); err != nil {
+		return 0, err
+	}
+	select {
+	case <-ready:
+	case <-died:
+		return 0, errors.New("ffmpeg quit before encoding the first frame")
+	case <-deadline.C:
+		return 0, fmt.Errorf("ffmpeg did not start encoding within %v", timeout)
+	}
+	n := int64(1)
+	for max := int64(v.fps/3 + 1); n < max; {
+		took, err := write()
+		if err != nil {
+			return 0, err
+		}
+		n++
+		if took < time.Second/time.Duration(2*v.fps) {
+			break
+		}
+	}
+	v.frames.Store(n)
+	v.captured.Store(n)
+	return n, nil
 }
 
 func (v *videoPipe) frameTime(n int64) time.Duration {

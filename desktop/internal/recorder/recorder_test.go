@@ -1,0 +1,426 @@
+//go:build linux
+
+package recorder_test
+
+import (
+	"context"
+	"errors"
+	"image/color"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"framecast.dev/desktop/internal/capture/screentest"
+	"framecast.dev/desktop/internal/encode"
+	"framecast.dev/desktop/internal/recorder"
+	"framecast.dev/shared/testenv"
+)
+
+// TestSyncAt1080p30 records a full HD screen with moving content and a
+// window that lights up on every beep played into the system audio, and
+// measures frame rate, duration, tone and audio/video offset in the MP4.
+func TestSyncAt1080p30(t *testing.T) {
+	d := xvfb(t, 1920, 1080)
+	bg, err := screentest.NewWindow(d.Name, rect(0, 0, 1280, 720))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bg.Close()
+	stopAnim := bg.Animate(30)
+	defer stopAnim()
+	flashRect := rect(1400, 200, 320, 240)
+	fl, err := screentest.NewFlasher(d.Name, flashRect, pulse.Env(), pulse.Monitor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+
+	const dur = 7 * time.Second
+	r := start(t, recorder.Options{Duration: dur, SystemAudio: true})
+	// Six 80 ms beeps of 1 kHz, one a second.
+	play(t, pulse.Sink, wav(t, "0.08", "sine", "1000", "vol", "0.8", "pad", "0.42", "0.5", "repeat", "5"))
+	st := r.wait(30 * time.Second)
+	if st.Err != nil {
+		t.Fatalf("recording failed: %v", st.Err)
+	}
+	res := st.Result
+	t.Logf("result: %+v", res)
+
+	// Frames: all there, nearly all fresh.
+	if res.Frames != 210 || res.Duration != dur {
+		t.Errorf("video has %d frames (%v), want 210 (7 s)", res.Frames, res.Duration)
+	}
+	if fps := float64(res.Captured) / dur.Seconds(); fps < 29 {
+		t.Errorf("achieved %.1f fps (captured %d, dropped %d), want ≥ 29", fps, res.Captured, res.Dropped)
+	} else {
+		t.Logf("achieved %.2f fps, %d dropped", fps, res.Dropped)
+	}
+	if n := r.segmentsBefore(); n < 2 {
+		t.Errorf("only %d segments were announced before the recording stopped", n)
+	}
+
+	// The MP4: right size, right length, plays to the end.
+	v, a, f := probe(t, res.MP4, "v:0"), probe(t, res.MP4, "a:0"), probe(t, res.MP4, "")
+	if v["codec_name"] != "h264" || v["width"] != "1920" || v["height"] != "1080" || v["pix_fmt"] != "yuv420p" {
+		t.Errorf("video stream: %v", v)
+	}
+	if a["codec_name"] != "aac" || a["sample_rate"] != "48000" || a["channels"] != "2" {
+		t.Errorf("audio stream: %v", a)
+	}
+	if vd := num(t, v, "duration"); math.Abs(vd-7) > 2.0/30 {
+		t.Errorf("video lasts %.3f s, want 7 ± 2 frames", vd)
+	}
+	if fd := num(t, f, "duration"); math.Abs(fd-7) > 0.1 {
+		t.Errorf("file lasts %.3f s, want 7", fd)
+	}
+	playsToTheEnd(t, res.MP4)
+
+	// The sound: the 1 kHz tone, not something else.
+	s := pcm(t, res.MP4)
+	loud := loudest(s, 2400)
+	if on, off := toneLevel(loud, 1000), toneLevel(loud, 1300); on < 0.3 || off > on/20 {
+		t.Errorf("1 kHz level %.3f, 1.3 kHz level %.3f: the beep is not a 1 kHz tone", on, off)
+	}
+
+	// Sync: each beep's onset in the sound against the flash's onset in
+	// the picture.
+	luma, peak := trace(t, res.MP4, flashRect)
+	flashes, beeps := rampOnsets(luma), beepOnsets(peak)
+	t.Logf("flashes at %.3f", flashes)
+	t.Logf("beeps   at %.3f", beeps)
+	if len(beeps) < 5 || len(flashes) < 5 {
+		t.Fatalf("found %d beeps and %d flashes, want ≥ 5 each (heard by the flasher: %d)", len(beeps), len(flashes), len(fl.Beeps()))
+	}
+	var offsets []float64
+	for _, b := range beeps {
+		best := math.Inf(1)
+		for _, fo := range flashes {
+			if math.Abs(b-fo) < math.Abs(best) {
+				best = b - fo
+			}
+		}
+		offsets = append(offsets, best)
+	}
+	worst, sum := 0.0, 0.0
+	for _, o := range offsets {
+		sum += o
+		worst = math.Max(worst, math.Abs(o))
+	}
+	t.Logf("audio − video offsets (ms): %.1f; mean %.1f ms, worst %.1f ms", scale(offsets, 1000), sum/float64(len(offsets))*1000, worst*1000)
+	if worst > 0.040 {
+		t.Errorf("audio/video offset up to %.1f ms, want ≤ 40 ms", worst*1000)
+	}
+}
+
+func scale(xs []float64, k float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = x * k
+	}
+	return out
+}
+
+// loudest returns the n-sample window of s with the largest peak.
+func loudest(s []float32, n int) []float32 {
+	best, at := float32(0), 0
+	for i, x := range s {
+		if x < 0 {
+			x = -x
+		}
+		if x > best {
+			best, at = x, i
+		}
+	}
+	from := max(0, at-n/2)
+	return s[from:min(len(s), from+n)]
+}
+
+// TestPauseRemovesTheSpan pauses for a while in which the screen turns
+// green and a 2 kHz tone plays: neither may be in the recording, and the
+// microphone's 440 Hz before and after must be.
+func TestPauseRemovesTheSpan(t *testing.T) {
+	d := xvfb(t, 640, 480)
+	win, err := screentest.NewWindow(d.Name, rect(0, 0, 640, 480))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win.Close()
+	red, green, blue := color.RGBA{220, 0, 0, 255}, color.RGBA{0, 220, 0, 255}, color.RGBA{0, 0, 220, 255}
+	win.Fill(red)
+	play(t, micSink, wav(t, "10", "sine", "440", "vol", "0.5"))
+
+	r := start(t, recorder.Options{Mic: mic, SystemAudio: true})
+	began := time.Now()
+	time.Sleep(1500 * time.Millisecond)
+	if err := r.rec.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	win.Fill(green)
+	tone := play(t, pulse.Sink, wav(t, "1", "sine", "2000", "vol", "0.8"))
+	time.Sleep(1500 * time.Millisecond)
+	tone.Process.Kill()
+	win.Fill(blue)
+	if st := r.rec.Status(); st.State != recorder.Paused {
+		t.Errorf("status while paused: %+v", st)
+	}
+	if err := r.rec.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now()
+	time.Sleep(1500 * time.Millisecond)
+	stopped := time.Now()
+	res, err := r.rec.Stop(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-r.done
+
+	want := stopped.Sub(began) - resumed.Sub(paused)
+	if d := res.Duration - want; d.Abs() > 100*time.Millisecond {
+		t.Errorf("recorded %v, want about %v (wall time minus the pause)", res.Duration, want)
+	}
+	v := probe(t, res.MP4, "v:0")
+	if vd := num(t, v, "duration"); math.Abs(vd-res.Duration.Seconds()) > 2.0/30 {
+		t.Errorf("MP4 video lasts %.3f s, the recorder says %v", vd, res.Duration)
+	}
+	colors := frameColors(t, res.MP4)
+	isColor := func(c [3]byte, want color.RGBA) bool {
+		return math.Abs(float64(c[0])-float64(want.R)) < 40 && math.Abs(float64(c[1])-float64(want.G)) < 40 && math.Abs(float64(c[2])-float64(want.B)) < 40
+	}
+	var nRed, nGreen, nBlue int
+	for _, c := range colors {
+		switch {
+		case isColor(c, red):
+			nRed++
+		case isColor(c, green):
+			nGreen++
+		case isColor(c, blue):
+			nBlue++
+		}
+	}
+	if nGreen > 0 || nRed < 40 || nBlue < 40 || !isColor(colors[0], red) || !isColor(colors[len(colors)-1], blue) {
+		t.Errorf("frames: %d red, %d green (paused), %d blue of %d", nRed, nGreen, nBlue, len(colors))
+	}
+	s := pcm(t, res.MP4)
+	if len(s) < int(0.9*res.Duration.Seconds()*48000) {
+		t.Errorf("%d samples of sound for %v of video", len(s), res.Duration)
+	}
+	mid := s[len(s)/4 : len(s)*3/4]
+	if l440, l2k := toneLevel(mid, 440), toneLevel(mid, 2000); l440 < 0.1 || l2k > 0.01 {
+		t.Errorf("440 Hz (microphone) at %.3f, 2 kHz (played while paused) at %.3f", l440, l2k)
+	}
+	var states []recorder.State
+	for _, ev := range r.all() {
+		if sc, ok := ev.(recorder.StateChanged); ok {
+			states = append(states, sc.State)
+		}
+	}
+	if len(states) != 3 || states[0] != recorder.Paused || states[1] != recorder.Recording || states[2] != recorder.Stopping {
+		t.Errorf("state changes: %v", states)
+	}
+	if err := r.rec.Pause(); !errors.Is(err, recorder.ErrNotRecording) {
+		t.Errorf("Pause after the end: %v", err)
+	}
+}
+
+func TestRegionHasTheRegionsSize(t *testing.T) {
+	d := xvfb(t, 640, 480)
+	win, err := screentest.NewWindow(d.Name, rect(100, 60, 320, 240))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win.Close()
+	win.Fill(color.RGBA{250, 200, 0, 255})
+	r := start(t, recorder.Options{Region: rect(100, 60, 320, 240), Duration: 2 * time.Second})
+	st := r.wait(20 * time.Second)
+	if st.Err != nil {
+		t.Fatal(st.Err)
+	}
+	v := probe(t, st.Result.MP4, "v:0")
+	if v["width"] != "320" || v["height"] != "240" {
+		t.Fatalf("region video is %sx%s, want 320x240", v["width"], v["height"])
+	}
+	c := frameColors(t, st.Result.MP4)
+	if got := c[len(c)/2]; math.Abs(float64(got[0])-250) > 30 || math.Abs(float64(got[1])-200) > 30 || got[2] > 40 {
+		t.Fatalf("region shows %v, want the window's yellow", got)
+	}
+	// Without sound there is no audio stream, and the MP4 still plays.
+	if out, _ := exec.Command(testenv.Require(t, "ffprobe"), "-v", "error", "-select_streams", "a",
+		"-show_entries", "stream=index", "-of", "csv", st.Result.MP4).Output(); len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("an audio stream without sound sources: %s", out)
+	}
+	playsToTheEnd(t, st.Result.MP4)
+}
+
+func TestBadInputFailsBeforeWritingAnything(t *testing.T) {
+	xvfb(t, 640, 480)
+	ro := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", ro).CombinedOutput(); err != nil {
+		t.Fatalf("mount a read-only tmpfs (tests run as root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", ro).Run() })
+	noFFmpeg := t.TempDir()
+
+	for _, c := range []struct {
+		name string
+		opts recorder.Options
+		env  map[string]string
+		want string
+	}{
+		{"unknown display", recorder.Options{Display: 3}, nil, "display 3 does not exist"},
+		{"region off screen", recorder.Options{Region: rect(500, 400, 320, 240)}, nil, "not on the desktop"},
+		{"unknown microphone", recorder.Options{Mic: "no-such-mic"}, nil, `microphone "no-such-mic" not found`},
+		{"unwritable folder", recorder.Options{Dir: filepath.Join(ro, "rec")}, nil, "cannot create the output folder"},
+		{"ffmpeg missing", recorder.Options{}, map[string]string{"PATH": noFFmpeg, "FRAMECAST_FFMPEG": ""}, "ffmpeg not found"},
+		{"bad frame rate", recorder.Options{FPS: 500}, nil, "out of range"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			if c.opts.Dir == "" {
+				c.opts.Dir = filepath.Join(t.TempDir(), "rec")
+			}
+			rec, err := recorder.Start(context.Background(), c.opts)
+			if err == nil {
+				rec.Cancel()
+				t.Fatal("Start succeeded")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q does not say %q", err, c.want)
+			}
+			if _, serr := os.Stat(c.opts.Dir); serr == nil {
+				t.Fatalf("%s was left behind", c.opts.Dir)
+			}
+		})
+	}
+}
+
+// TestDiskFillingUp records onto a 2 MB disk: the recording stops with a
+// clear error, what was announced is intact, nothing incomplete is left.
+func TestDiskFillingUp(t *testing.T) {
+	d := xvfb(t, 640, 480)
+	win, err := screentest.NewWindow(d.Name, rect(0, 0, 640, 480))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win.Close()
+	stop := win.Animate(30)
+	defer stop()
+	disk := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", disk).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs (tests run as root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", disk).Run() })
+
+	r := start(t, recorder.Options{Dir: filepath.Join(disk, "rec"), Duration: 60 * time.Second, Preset: "ultrafast"})
+	st := r.wait(90 * time.Second)
+	if !errors.Is(st.Err, recorder.ErrDiskFull) || !strings.Contains(st.Err.Error(), "Free up space") {
+		t.Fatalf("stopped with %v, want a disk-full error", st.Err)
+	}
+	if st.Result.Duration >= 60*time.Second {
+		t.Fatal("the recording ran its full length on a 2 MB disk")
+	}
+	var sawError bool
+	var announced []string
+	for _, ev := range r.all() {
+		switch ev := ev.(type) {
+		case recorder.Error:
+			sawError = true
+		case recorder.SegmentClosed:
+			announced = append(announced, ev.Path)
+			if err := encode.VerifyFragment(ev.Path, ev.Init); err != nil {
+				t.Errorf("announced segment is damaged: %v", err)
+			}
+		}
+	}
+	if !sawError || len(announced) < 2 {
+		t.Fatalf("error event %v, %d segments announced", sawError, len(announced))
+	}
+	dir := filepath.Join(disk, "rec")
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range left {
+		base := filepath.Base(f)
+		switch {
+		case base == recorder.MP4Name || strings.HasSuffix(base, ".part") || strings.HasSuffix(base, ".tmp"):
+			t.Errorf("%s left behind", base)
+		case strings.HasSuffix(base, ".m4s"):
+			if err := encode.VerifyFragment(f, false); err != nil {
+				t.Errorf("incomplete segment left behind: %v", err)
+			}
+		}
+	}
+	// The recorder stops while there is room to finish the segment in
+	// progress, so the playlist may be complete; it must list only
+	// whole segments.
+	if p, err := encode.ReadPlaylist(dir); err == nil {
+		for _, sg := range p.Segments {
+			if err := encode.VerifyFragment(filepath.Join(dir, sg.File), false); err != nil {
+				t.Errorf("playlist lists a damaged segment: %v", err)
+			}
+		}
+	}
+	t.Logf("stopped after %v with %d segments: %v", st.Result.Duration, st.Result.Segments, st.Err)
+}
+
+// TestFFmpegDyingKeepsClosedSegments kills the encoder mid-recording.
+func TestFFmpegDyingKeepsClosedSegments(t *testing.T) {
+	d := xvfb(t, 640, 480)
+	win, err := screentest.NewWindow(d.Name, rect(0, 0, 640, 480))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win.Close()
+	stop := win.Animate(30)
+	defer stop()
+	r := start(t, recorder.Options{Mic: mic})
+	deadline := time.Now().Add(15 * time.Second)
+	for r.rec.Status().Segments < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no segment within 15 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pid := childFFmpeg(t, "rawvideo")
+	if err := syscallKill(pid); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the recorder did not notice ffmpeg dying")
+	}
+	st := r.stopped()
+	if st.Err == nil || !strings.Contains(st.Err.Error(), "ffmpeg stopped") || !strings.Contains(st.Err.Error(), "segment(s) recorded before that are kept") {
+		t.Fatalf("stopped with %v", st.Err)
+	}
+	for _, ev := range r.all() {
+		if sc, ok := ev.(recorder.SegmentClosed); ok {
+			if err := encode.VerifyFragment(sc.Path, sc.Init); err != nil {
+				t.Errorf("segment %d: %v", sc.Index, err)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, recorder.MP4Name)); err == nil {
+		t.Error("an MP4 was made from a failed recording")
+	}
+}
+
+func TestCancelRemovesTheFolder(t *testing.T) {
+	xvfb(t, 320, 240)
+	r := start(t, recorder.Options{})
+	time.Sleep(500 * time.Millisecond)
+	r.rec.Cancel()
+	<-r.done
+	if _, err := os.Stat(r.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("folder still there after Cancel: %v", err)
+	}
+	if st := r.stopped(); st.Err != nil || st.Result.MP4 != "" {
+		t.Fatalf("Stopped after Cancel: %+v", st)
+	}
+}
