@@ -42,7 +42,7 @@ type Event struct {
 	Kind      EventKind        `json:"kind"`
 	Recording string           `json:"recording,omitempty"`
 	Title     string           `json:"title,omitempty"`
-	Index     api.SegmentIndex `json:"index,omitempty"`
+	Index     api.SegmentIndex `json:"index"`           // api.InitSegment (-1) is the init segment
 	Sent      int64            `json:"sent,omitempty"`  // sealed bytes on the server
 	Total     int64            `json:"total,omitempty"` // sealed bytes queued so far
 	ShareURL  string           `json:"shareURL,omitempty"`

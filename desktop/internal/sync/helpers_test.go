@@ -216,20 +216,28 @@ type desk struct {
 
 func openDesk(t testing.TB, dir string) *desk {
 	t.Helper()
-	keys, err := keystore.OpenWith(filepath.Join(dir, "keys"), keystore.File)
+	d, err := openDeskDir(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.q.Close() })
+	return d
+}
+
+func openDeskDir(dir string) (*desk, error) {
+	keys, err := keystore.OpenWith(filepath.Join(dir, "keys"), keystore.File)
+	if err != nil {
+		return nil, err
 	}
 	q, err := queue.Open(filepath.Join(dir, "queue"), keys)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { q.Close() })
 	plain := filepath.Join(dir, "plain")
 	if err := os.MkdirAll(plain, 0o700); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &desk{dir: dir, plain: plain, keys: keys, q: q}
+	return &desk{dir: dir, plain: plain, keys: keys, q: q}, nil
 }
 
 func (d *desk) create(t testing.TB, title string) queue.Recording {
@@ -319,6 +327,7 @@ type running struct {
 	ev     *events
 	cancel context.CancelFunc
 	done   chan error
+	once   stdsync.Once
 }
 
 // runUploader starts an uploader on d against url; it stops with the test.
@@ -349,12 +358,14 @@ func runUploader(t testing.TB, d *desk, url string, edit ...func(*upsync.Config)
 }
 
 func (r *running) stop() {
-	r.cancel()
-	select {
-	case <-r.done:
-	case <-time.After(10 * time.Second):
-		panic("the uploader did not stop within 10s of its context ending")
-	}
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case <-r.done:
+		case <-time.After(10 * time.Second):
+			panic("the uploader did not stop within 10s of its context ending")
+		}
+	})
 }
 
 func waitReady(t testing.TB, u *upsync.Uploader, id seal.RecordingID, within time.Duration) string {
@@ -458,16 +469,21 @@ func ffmpegArgs(seconds float64) []string {
 // with the plaintext layout the recorder uses, so Recover knows it.
 func newRecording(t testing.TB, d *desk, title string) (queue.Recording, string) {
 	t.Helper()
-	dir := filepath.Join(d.dir, "rec-"+fmt.Sprint(time.Now().UnixNano()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	r, err := d.q.CreateRecording(context.Background(), queue.NewRecording{Title: title, PlainDir: dir,
-		PlainPattern: "seg%05d.m4s", PlainInit: encode.InitName, PlainFirst: 1})
+	r, dir, err := makeRecording(d, title)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r, dir
+}
+
+func makeRecording(d *desk, title string) (queue.Recording, string, error) {
+	dir := filepath.Join(d.dir, "rec-"+fmt.Sprint(time.Now().UnixNano()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return queue.Recording{}, "", err
+	}
+	r, err := d.q.CreateRecording(context.Background(), queue.NewRecording{Title: title, PlainDir: dir,
+		PlainPattern: "seg%05d.m4s", PlainInit: encode.InitName, PlainFirst: 1})
+	return r, dir, err
 }
 
 // record runs ffmpeg for seconds into dir and queues its segments as they

@@ -32,16 +32,18 @@ func (u *Uploader) uploadSegment(ctx context.Context, j job) {
 	what := fmt.Sprintf("segment %s of “%s”", s.Index, title)
 
 	err := u.send(ctx, j)
+	if err == nil {
+		// The database write is what makes "delivered" stick. If it fails
+		// (the disk is full) the segment waits like any failed one, and
+		// is asked about before being sent again.
+		if merr := u.q.MarkUploaded(context.WithoutCancel(ctx), s.RecordingID, s.Index); merr != nil {
+			err = itemRetry(merr, "The server has %s, but the upload queue cannot record it (%v).", what, merr)
+		}
+	}
 	switch {
 	case err != nil && canceled(ctx, err):
 		u.resetInflight(k)
 	case err == nil:
-		// The database write is what makes "delivered" stick; if it fails
-		// the segment is sent again later and the server answers that it
-		// already has it.
-		if err := u.q.MarkUploaded(context.WithoutCancel(ctx), s.RecordingID, s.Index); err != nil {
-			u.log.Error("could not mark a segment uploaded", "recording", s.RecordingID.String(), "segment", s.Index, "err", err)
-		}
 		if s.Attempts > 0 || hadRetry {
 			// Clears the segment's last error in `framecast queue`.
 			_ = u.q.RecordAttempt(context.WithoutCancel(ctx), s.RecordingID, s.Index, nil)
@@ -87,6 +89,9 @@ func (u *Uploader) uploadSegment(ctx context.Context, j job) {
 	}
 	u.mu.Lock()
 	delete(u.inflight, k)
+	if j.probe {
+		u.probes--
+	}
 	u.mu.Unlock()
 	u.kick()
 }
@@ -104,8 +109,10 @@ func (u *Uploader) resetInflight(k segKey) {
 func (u *Uploader) send(ctx context.Context, j job) error {
 	s := j.seg
 	what := fmt.Sprintf("segment %s", s.Index)
+	// Only a hint for after a crash (ask before sending again), so a full
+	// disk does not hold the upload back.
 	if err := u.q.MarkUploading(ctx, s.RecordingID, s.Index); err != nil && !errors.Is(err, queue.ErrState) {
-		return itemRetry(err, "The upload queue could not be updated for %s (%v).", what, err)
+		u.log.Warn("could not note an upload starting", "segment", s.Index, "err", err)
 	}
 	f, err := os.Open(s.Path)
 	if err != nil {
@@ -137,7 +144,7 @@ func (u *Uploader) send(ctx context.Context, j job) error {
 
 	tctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	body := &progressReader{r: io.NewSectionReader(f, offset, s.SealedSize-offset), size: s.SealedSize - offset, last: time.Now()}
+	body := &progressReader{r: io.NewSectionReader(f, offset, s.SealedSize-offset), last: time.Now()}
 	body.onRead = func(total int64) { u.progress(s.RecordingID, s.Index, offset+total) }
 	stop := u.watchStall(tctx, cancel, body)
 	var seg api.Segment
@@ -231,8 +238,7 @@ func (u *Uploader) progressEventLocked(id seal.RecordingID, st *recState) Event 
 }
 
 // watchStall cancels the transfer when body has not been read from for
-// StallTimeout (or, once it is all sent, for StallTimeout plus the wait
-// for the answer). It returns the function that stops watching.
+// StallTimeout. It returns the function that stops watching.
 func (u *Uploader) watchStall(ctx context.Context, cancel context.CancelCauseFunc, body *progressReader) func() {
 	done := make(chan struct{})
 	var once stdsync.Once
@@ -247,11 +253,11 @@ func (u *Uploader) watchStall(ctx context.Context, cancel context.CancelCauseFun
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				limit := u.cfg.StallTimeout
-				if body.finished() {
-					limit += time.Minute
-				}
-				if body.idle() > limit {
+				// Also after the last byte: the kernel's send buffer takes
+				// the end of the body at once, so "all read" is not "all
+				// received", and the server answers within moments of
+				// receiving it.
+				if body.idle() > u.cfg.StallTimeout {
 					cancel(errStalled)
 					return
 				}
@@ -265,13 +271,11 @@ func (u *Uploader) watchStall(ctx context.Context, cancel context.CancelCauseFun
 // and keeps a read error apart from network errors.
 type progressReader struct {
 	r      io.Reader
-	size   int64
 	onRead func(total int64)
 
 	mu   stdsync.Mutex
 	n    int64
 	last time.Time
-	eof  bool
 	err  error
 }
 
@@ -281,9 +285,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	p.n += int64(n)
 	p.last = time.Now()
 	total := p.n
-	if err == io.EOF {
-		p.eof = true
-	} else if err != nil {
+	if err != nil && err != io.EOF {
 		p.err = err
 	}
 	p.mu.Unlock()
@@ -303,12 +305,6 @@ func (p *progressReader) idle() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return time.Since(p.last)
-}
-
-func (p *progressReader) finished() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.eof || p.n >= p.size
 }
 
 func (p *progressReader) readErr() error {

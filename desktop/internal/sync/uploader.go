@@ -30,9 +30,11 @@ type Config struct {
 	// that starts at RetryBase and doubles up to RetryMax (defaults
 	// 100 ms, 500 ms, 30 s).
 	RetryMin, RetryBase, RetryMax time.Duration
-	// StallTimeout cancels a transfer that moved no byte for this long
-	// (default 30 s): a silently dropped connection would otherwise hang
-	// until TCP gives up, many minutes later.
+	// StallTimeout cancels a transfer that moved no byte, or got no
+	// answer after the last, for this long (default 60 s): a silently
+	// dropped connection would otherwise hang until TCP gives up, many
+	// minutes later. It must cover draining the socket's send buffer (a
+	// few MB) on the slowest uplink served.
 	StallTimeout time.Duration
 	// OnEvent receives progress and state changes; see Event.
 	OnEvent func(Event)
@@ -82,6 +84,7 @@ type Uploader struct {
 	server   *backoff.Backoff
 	offline  bool
 	serverAt time.Time // while offline: no request before this
+	probes   int       // requests started while offline, still under way
 	lastFail time.Time
 	poked    bool
 	stats    Stats
@@ -153,7 +156,7 @@ func New(cfg Config) (*Uploader, error) {
 		cfg.RetryMax = 30 * time.Second
 	}
 	if cfg.StallTimeout <= 0 {
-		cfg.StallTimeout = 30 * time.Second
+		cfg.StallTimeout = time.Minute
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -267,8 +270,9 @@ func (u *Uploader) run(ctx context.Context, untilDone bool) error {
 }
 
 type job struct {
-	seg  queue.Segment
-	head bool // ask the server what it holds before sending
+	seg   queue.Segment
+	head  bool // ask the server what it holds before sending
+	probe bool // sent while offline, to see whether the server is back
 }
 
 // pendingWindow is how many waiting segments one plan looks at beyond
@@ -334,12 +338,11 @@ func (u *Uploader) plan(ctx context.Context, jobs chan<- job, ops *stdsync.WaitG
 			}
 		}
 	}
-	// While offline, one request at a time probes the server.
+	// While offline, one request at a time probes the server (requests
+	// started before it went offline do not count: one of them may hang
+	// until the stall timeout).
 	canSend := func() bool {
-		if !u.offline {
-			return true
-		}
-		return !now.Before(u.serverAt) && len(u.inflight) == 0 && len(u.recBusy) == 0
+		return !u.offline || !now.Before(u.serverAt) && u.probes == 0
 	}
 	wait := time.Hour
 	if u.offline {
@@ -381,9 +384,13 @@ func (u *Uploader) plan(ctx context.Context, jobs chan<- job, ops *stdsync.WaitG
 			continue
 		}
 		u.recBusy[r.ID] = true
+		probe := u.offline
+		if probe {
+			u.probes++
+		}
 		ops.Go(func() {
 			err := op(ctx, r)
-			u.recordingDone(ctx, r, err)
+			u.recordingDone(ctx, r, err, probe)
 		})
 	}
 
@@ -408,18 +415,28 @@ func (u *Uploader) plan(ctx context.Context, jobs chan<- job, ops *stdsync.WaitG
 		}
 		s.ServerID = r.ServerID
 		u.inflight[k] = true
+		if u.offline {
+			u.probes++
+		}
 		// Ask first when an attempt failed before (here or in an earlier
 		// run) or one was under way when the app died: the server may
 		// hold all or part of it.
-		jobs <- job{seg: s, head: s.Attempts > 0 || s.State == queue.SegmentUploading || u.segRetry[k] != nil}
+		jobs <- job{seg: s, probe: u.offline, head: s.Attempts > 0 || s.State == queue.SegmentUploading || u.segRetry[k] != nil}
 	}
 	idle := !work && len(u.inflight) == 0 && len(u.recBusy) == 0
 	return wait, idle, nil
 }
 
 // recordingDone files the outcome of a recording-level call.
-func (u *Uploader) recordingDone(ctx context.Context, r queue.Recording, err error) {
+func (u *Uploader) recordingDone(ctx context.Context, r queue.Recording, err error, probe bool) {
 	defer u.kick()
+	if probe {
+		defer func() {
+			u.mu.Lock()
+			u.probes--
+			u.mu.Unlock()
+		}()
+	}
 	if err == nil || canceled(ctx, err) {
 		u.mu.Lock()
 		delete(u.recBusy, r.ID)
