@@ -16,6 +16,7 @@ import (
 )
 
 func xvfb(t testing.TB, w, h int) *testenv.Display {
+	testenv.Exclusive(t, "recording") // see recorder's tests
 	d := testenv.Xvfb(t, w, h)
 	t.Setenv("DISPLAY", d.Name)
 	return d

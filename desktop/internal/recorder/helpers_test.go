@@ -48,8 +48,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// xvfb starts a private X server for a recording test. Recording tests
+// measure frame rates and timing, so they take turns with those of other
+// packages (testenv.Exclusive).
 func xvfb(t *testing.T, w, h int) *testenv.Display {
 	t.Helper()
+	testenv.Exclusive(t, "recording")
 	d := testenv.Xvfb(t, w, h)
 	t.Setenv("DISPLAY", d.Name)
 	return d

@@ -124,6 +124,7 @@ type Recorder struct {
 	dropMarkAt time.Time
 	warnedAt   time.Time
 	quiet      map[int]bool // sources already reported silent
+	lateSeen   []int64      // per source, late sound frames already reported
 }
 
 // Start begins recording. When it returns without error the first frame
@@ -164,6 +165,9 @@ func Start(ctx context.Context, opts Options) (_ *Recorder, err error) {
 	}
 	created, err := prepareDir(opts.Dir)
 	if err != nil {
+		if created {
+			os.RemoveAll(opts.Dir)
+		}
 		return nil, err
 	}
 	var warnings []string
@@ -569,6 +573,18 @@ func (r *Recorder) tick(now time.Time) {
 func (r *Recorder) checkSources(now time.Time, state State) {
 	if state != Recording {
 		return
+	}
+	if r.audio != nil {
+		if r.lateSeen == nil {
+			r.lateSeen = make([]int64, len(r.srcs))
+		}
+		for i, s := range r.srcs {
+			late := r.audio.mix.lateFrames(i)
+			if late-r.lateSeen[i] >= 4800 { // 100 ms
+				r.lateSeen[i] = late
+				r.warn(fmt.Sprintf("Some sound from %q arrived too late and was left out; the computer is very busy.", s.Device().Name))
+			}
+		}
 	}
 	for i, s := range r.srcs {
 		last := s.LastChunk()

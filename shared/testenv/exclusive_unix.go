@@ -1,0 +1,32 @@
+//go:build !windows
+
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// Exclusive makes the test hold a machine-wide lock called name until it
+// ends, so CPU-heavy tests of different packages (go test runs packages in
+// parallel) take turns instead of starving each other: a recording test
+// that measures frame rates and audio timing is only meaningful when it
+// has the CPU it needs.
+func Exclusive(t testing.TB, name string) {
+	t.Helper()
+	path := filepath.Join(os.TempDir(), "framecast-test-"+name+".lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatalf("lock %s: %v", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("lock %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	})
+}
