@@ -36,6 +36,10 @@ type Config struct {
 	// minutes later. It must cover draining the socket's send buffer (a
 	// few MB) on the slowest uplink served.
 	StallTimeout time.Duration
+	// Poll, when set, makes the uploader look at the queue this often
+	// for segments another process added (its Notify cannot reach
+	// here). Zero: only when notified.
+	Poll time.Duration
 	// OnEvent receives progress and state changes; see Event.
 	OnEvent func(Event)
 	Log     *slog.Logger
@@ -262,6 +266,9 @@ func (u *Uploader) run(ctx context.Context, untilDone bool) error {
 		}
 		if untilDone && idle {
 			return nil
+		}
+		if u.cfg.Poll > 0 {
+			wait = min(wait, u.cfg.Poll)
 		}
 		if err := backoff.SleepOrWake(ctx, wait, u.wake); err != nil {
 			return err
