@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"framecast.dev/desktop/internal/encode"
@@ -26,6 +27,7 @@ type segmenter struct {
 	parts   []string // kept names: init, then media segments in order
 	bytes   int64    // sum of published sizes
 	largest int64    // largest media segment
+	count   atomic.Int64 // media segments published; read by Status
 }
 
 func newSegmenter(dir string, emit func(Event)) (*segmenter, error) {
@@ -58,6 +60,7 @@ func (s *segmenter) poll() (encode.Playlist, error) {
 			return p, err
 		}
 		s.next++
+		s.count.Store(int64(s.next - 1))
 	}
 	return p, nil
 }
@@ -92,7 +95,7 @@ func (s *segmenter) publish(index int, name string, init bool, dur time.Duration
 }
 
 // published is the number of media segments handed out.
-func (s *segmenter) published() int { return s.next - 1 }
+func (s *segmenter) published() int { return int(s.count.Load()) }
 
 // removeParts drops the kept links once the MP4 exists.
 func (s *segmenter) removeParts() {
