@@ -201,6 +201,9 @@ func (u *Uploader) requeueMissing(ctx context.Context, r queue.Recording, segs [
 		}
 	}
 	u.mu.Lock()
+	for _, i := range again {
+		delete(u.delivered, segKey{r.ID, i})
+	}
 	if st := u.recs[r.ID]; st != nil {
 		for _, s := range segs {
 			if slices.Contains(again, s.Index) {

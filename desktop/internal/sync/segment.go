@@ -51,6 +51,7 @@ func (u *Uploader) uploadSegment(ctx context.Context, j job) {
 		var ev, prog Event
 		u.mu.Lock()
 		delete(u.segRetry, k)
+		u.delivered[k] = true
 		u.stats.Segments++
 		if st := u.recs[s.RecordingID]; st != nil {
 			delete(st.inflight, s.Index)
@@ -109,11 +110,17 @@ func (u *Uploader) resetInflight(k segKey) {
 func (u *Uploader) send(ctx context.Context, j job) error {
 	s := j.seg
 	what := fmt.Sprintf("segment %s", s.Index)
-	// Only a hint for after a crash (ask before sending again), so a full
-	// disk does not hold the upload back.
-	if err := u.q.MarkUploading(ctx, s.RecordingID, s.Index); err != nil && !errors.Is(err, queue.ErrState) {
-		u.log.Warn("could not note an upload starting", "segment", s.Index, "err", err)
-	}
+	// Only a hint for after a crash (ask before sending again): written
+	// while the upload starts rather than before it, and a full disk does
+	// not hold the upload back.
+	marked := make(chan struct{})
+	go func() {
+		defer close(marked)
+		if err := u.q.MarkUploading(context.WithoutCancel(ctx), s.RecordingID, s.Index); err != nil && !errors.Is(err, queue.ErrState) {
+			u.log.Warn("could not note an upload starting", "segment", s.Index, "err", err)
+		}
+	}()
+	defer func() { <-marked }()
 	f, err := os.Open(s.Path)
 	if err != nil {
 		return permanent(err, "The sealed file of %s is gone from the queue folder (%v), so the recording cannot be completed. Whatever else was recorded is still in the queue.", what, err)

@@ -80,18 +80,21 @@ type Uploader struct {
 	mu       stdsync.Mutex
 	running  bool
 	inflight map[segKey]bool
-	recBusy  map[seal.RecordingID]bool
-	segRetry map[segKey]*retry
-	recRetry map[seal.RecordingID]*retry
-	recs     map[seal.RecordingID]*recState
-	waiters  map[seal.RecordingID][]chan readyResult
-	server   *backoff.Backoff
-	offline  bool
-	serverAt time.Time // while offline: no request before this
-	probes   int       // requests started while offline, still under way
-	lastFail time.Time
-	poked    bool
-	stats    Stats
+	// delivered: uploaded by this run. plan reads the queue before taking
+	// the lock, so a segment finishing in between would look pending.
+	delivered map[segKey]bool
+	recBusy   map[seal.RecordingID]bool
+	segRetry  map[segKey]*retry
+	recRetry  map[seal.RecordingID]*retry
+	recs      map[seal.RecordingID]*recState
+	waiters   map[seal.RecordingID][]chan readyResult
+	server    *backoff.Backoff
+	offline   bool
+	serverAt  time.Time // while offline: no request before this
+	probes    int       // requests started while offline, still under way
+	lastFail  time.Time
+	poked     bool
+	stats     Stats
 
 	emitMu stdsync.Mutex
 }
@@ -170,7 +173,7 @@ func New(cfg Config) (*Uploader, error) {
 	return &Uploader{
 		cfg: cfg, q: cfg.Queue, client: client, log: cfg.Log.With("component", "uploader"),
 		wake:     make(chan struct{}, 1),
-		inflight: map[segKey]bool{}, recBusy: map[seal.RecordingID]bool{},
+		inflight: map[segKey]bool{}, delivered: map[segKey]bool{}, recBusy: map[seal.RecordingID]bool{},
 		segRetry: map[segKey]*retry{}, recRetry: map[seal.RecordingID]*retry{},
 		recs: map[seal.RecordingID]*recState{}, waiters: map[seal.RecordingID][]chan readyResult{},
 		server: newRetry(cfg),
@@ -410,7 +413,7 @@ func (u *Uploader) plan(ctx context.Context, jobs chan<- job, ops *stdsync.WaitG
 		}
 		work = true
 		r, ok := active[s.RecordingID]
-		if !ok || u.inflight[k] || r.ServerID == "" || st == nil || !st.checked {
+		if !ok || u.inflight[k] || u.delivered[k] || r.ServerID == "" || st == nil || !st.checked {
 			continue
 		}
 		if sr := u.segRetry[k]; sr != nil && now.Before(sr.at) {
@@ -536,6 +539,11 @@ func (u *Uploader) forget(id seal.RecordingID) {
 	for k := range u.segRetry {
 		if k.rec == id {
 			delete(u.segRetry, k)
+		}
+	}
+	for k := range u.delivered {
+		if k.rec == id {
+			delete(u.delivered, k)
 		}
 	}
 }
