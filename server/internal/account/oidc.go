@@ -50,6 +50,7 @@ type provider struct {
 
 	mu       sync.Mutex
 	ready    bool
+	op       *oidc.Provider
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	// tenantIssuer is the issuer template ("…/{tenantid}/v2.0") of
@@ -96,6 +97,7 @@ func (p *provider) init(ctx context.Context) error {
 		RedirectURL: p.redirect, Scopes: []string{oidc.ScopeOpenID, "email", "profile"},
 	}
 	p.verifier = op.Verifier(&oidc.Config{ClientID: p.cfg.ClientID, SkipIssuerCheck: p.tenantIssuer != ""})
+	p.op = op
 	p.ready = true
 	return nil
 }
@@ -220,6 +222,24 @@ func (s *Service) FinishOIDC(ctx context.Context, name string, cb OIDCCallback, 
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.Nonce)) != 1 {
 		return OIDCResult{}, &Error{Kind: KindUnauthorized, Message: "The sign-in answer does not belong to this sign-in. Try again.", Err: errors.New("nonce mismatch")}
+	}
+	if c.Email == "" {
+		// Some providers put the profile only in the UserInfo answer.
+		info, err := p.op.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return OIDCResult{}, &Error{Kind: KindUnauthorized, Message: p.cfg.Label + " did not share your profile. Try again.", Err: err}
+		}
+		if info.Subject != idt.Subject {
+			return OIDCResult{}, &Error{Kind: KindUnauthorized, Message: p.cfg.Label + " sent a profile of another account.", Err: errors.New("userinfo subject mismatch")}
+		}
+		var extra struct {
+			Name string `json:"name"`
+		}
+		if err := info.Claims(&extra); err != nil {
+			return OIDCResult{}, fmt.Errorf("oidc userinfo claims: %w", err)
+		}
+		verified := info.EmailVerified
+		c.Email, c.EmailVerified, c.Name = info.Email, &verified, extra.Name
 	}
 	u, created, err := s.oidcUser(ctx, name, p.cfg.Label, idt.Subject, c)
 	if err != nil {

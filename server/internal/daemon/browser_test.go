@@ -57,6 +57,9 @@ type browser struct {
 	t    *testing.T
 	base string
 	c    *http.Client
+	// lastOrigin is the scheme://host of the last request, to resolve
+	// relative redirects of other sites (an OIDC provider).
+	lastOrigin string
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -83,6 +86,7 @@ func (b *browser) do(method, path string, body io.Reader, contentType string, he
 	if err != nil {
 		b.t.Fatal(err)
 	}
+	b.lastOrigin = req.URL.Scheme + "://" + req.URL.Host
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -102,6 +106,21 @@ func (b *browser) do(method, path string, body io.Reader, contentType string, he
 }
 
 func (b *browser) get(path string) answer { b.t.Helper(); return b.do(http.MethodGet, path, nil, "") }
+
+// doAt sends a request to another site (origin + path).
+func (b *browser) doAt(origin, method, path string, body io.Reader, contentType string) answer {
+	b.t.Helper()
+	return b.do(method, origin+path, body, contentType)
+}
+
+// follow goes to a redirect's Location, relative to the last request.
+func (b *browser) follow(loc string) answer {
+	b.t.Helper()
+	if strings.HasPrefix(loc, "/") {
+		loc = b.lastOrigin + loc
+	}
+	return b.get(loc)
+}
 
 // cookie returns the value of a cookie the browser holds for the server.
 func (b *browser) cookie(name string) string {

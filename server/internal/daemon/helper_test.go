@@ -73,6 +73,12 @@ func startWith(t testing.TB, opts []Option, edit ...func(*config.Config)) *testS
 	for _, e := range edit {
 		e(cfg)
 	}
+	if cfg.Listen != ln.Addr().String() { // an edit chose the address
+		ln.Close()
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			t.Fatal(err)
+		}
+	}
 	logs := &syncBuffer{}
 	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
 	if err != nil {
