@@ -96,11 +96,14 @@ func New(d Deps) (*Server, error) {
 		// Uploads are streamed to disk, never buffered whole in memory;
 		// limits are enforced by limitBody and the readers.
 		StreamRequestBody: true,
-		BodyLimit:         int(min(d.MaxBodyBytes, 1<<30)),
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorHandler:      s.errorHandler,
+		// Forms (uploads included) are read by readForm, bounded; fasthttp
+		// must not parse multipart bodies itself first.
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    int(min(d.MaxBodyBytes, 1<<30)),
+		ReadTimeout:                  readTimeout,
+		WriteTimeout:                 writeTimeout,
+		IdleTimeout:                  idleTimeout,
+		ErrorHandler:                 s.errorHandler,
 	})
 	s.routes()
 	return s, nil
