@@ -43,15 +43,17 @@ func (l *local) Close() error { return l.q.Close() }
 
 // server returns the sync API's address and the device token, or a
 // sentence saying what to set.
-func (l *local) server() (url, token string, err error) {
-	s, err := l.settings.Load()
+func (l *local) server() (url, token string, err error) { return serverOf(l.settings) }
+
+func serverOf(store *settings.Store) (url, token string, err error) {
+	s, err := store.Load()
 	if err != nil {
 		return "", "", err
 	}
 	if err := s.Validate(); err != nil {
 		return "", "", err
 	}
-	token, err = l.settings.DeviceToken()
+	token, err = store.DeviceToken()
 	if err != nil {
 		return "", "", err
 	}

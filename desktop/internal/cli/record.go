@@ -48,6 +48,8 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	noCursor := fs.Bool("no-cursor", false, "leave the mouse pointer out")
 	asJSON := fs.Bool("json", false, "print events as JSON lines on stdout")
 	verbose := fs.Bool("v", false, "log details (ffmpeg's messages included) to stderr")
+	upload := fs.String("upload", "auto", "upload while recording and print the link at Stop: auto (when a device token is set), yes or no")
+	title := fs.String("title", "", "the video's title on the server (default: Recording and the date)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,8 +100,13 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	opts.Dir = dir
+	up, err := startRecordUpload(*upload, *title, dir, stdout, stderr, *asJSON, *verbose)
+	if err != nil {
+		return err
+	}
 	rec, err := recorder.Start(ctx, opts)
 	if err != nil {
+		up.abort(err)
 		return err
 	}
 	tty := isTerminal(stderr)
@@ -107,7 +114,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if tty {
 		fmt.Fprintln(stderr, "Ctrl-C stops; p then Enter pauses and resumes.")
 	}
-	ui := &recordUI{rec: rec, stdout: stdout, stderr: stderr, tty: tty, json: *asJSON}
+	ui := &recordUI{rec: rec, stdout: stdout, stderr: stderr, tty: tty, json: *asJSON, upload: up}
 	return ui.run(ctx)
 }
 
@@ -173,6 +180,7 @@ type recordUI struct {
 	stdout, stderr io.Writer
 	tty, json      bool
 	statusShown    bool
+	upload         *recordUpload // nil when not uploading
 }
 
 func (u *recordUI) run(ctx context.Context) error {
@@ -214,7 +222,7 @@ func (u *recordUI) run(ctx context.Context) error {
 			if st, ok := ev.(recorder.Stopped); ok {
 				u.clearStatus()
 				u.print(ev)
-				return st.Err
+				return u.upload.finish(st.Result, st.Err)
 			}
 			u.print(ev)
 		}
@@ -247,6 +255,8 @@ func (u *recordUI) print(ev recorder.Event) {
 		u.printJSON(ev)
 	}
 	switch ev := ev.(type) {
+	case recorder.SegmentClosed:
+		u.upload.segment(ev)
 	case recorder.Level:
 		if u.tty {
 			u.status(ev)

@@ -122,6 +122,10 @@ type syncPrinter struct {
 	stdout, stderr io.Writer
 	json, tty      bool
 
+	// recording: the recorder's status line owns the terminal, so no
+	// progress lines, and it prints the link itself at Stop.
+	recording bool
+
 	mu        stdsync.Mutex
 	lastShown map[string]time.Time
 	lastSent  map[string]int64
@@ -154,6 +158,9 @@ func (p *syncPrinter) event(ev upsync.Event) {
 	}
 	switch ev.Kind {
 	case upsync.EventProgress:
+		if p.recording {
+			return
+		}
 		now := time.Now()
 		every := 5 * time.Second
 		if p.tty {
@@ -171,6 +178,9 @@ func (p *syncPrinter) event(ev upsync.Event) {
 			fmt.Fprintln(p.stderr, line)
 		}
 	case upsync.EventReady:
+		if p.recording {
+			return
+		}
 		p.clearLocked()
 		fmt.Fprintf(p.stdout, "“%s” is ready: %s\n", title, ev.ShareURL)
 	case upsync.EventRetry:
