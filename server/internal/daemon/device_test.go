@@ -206,3 +206,9 @@ func TestSyncWithDeviceToken(t *testing.T) {
 	}
 	want(t, ada.get("/library"), http.StatusOK, "Test &lt;b&gt;video&lt;/b&gt;", v.ShareURL)
 }
+
+// newRecordingWith is newRecording through another client (device token).
+func newRecordingWith(t *testing.T, c *api.Client, sizes ...int) *recording {
+	t.Helper()
+	return newRecording(t, &testServer{client: c}, sizes...)
+}

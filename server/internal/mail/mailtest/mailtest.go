@@ -48,11 +48,11 @@ type Server struct {
 	Host string
 	Port int
 
-	srv  *smtp.Server
-	mu   sync.Mutex
-	msgs []Message
-	seen int // messages already handed out by Next
-	more chan struct{}
+	srv   *smtp.Server
+	mu    sync.Mutex
+	msgs  []Message
+	taken []bool // handed out by WaitFor already
+	more  chan struct{}
 }
 
 // Start runs a server until the test ends.
@@ -97,16 +97,16 @@ func (s *Server) Count() int {
 }
 
 // WaitFor waits (up to 10 s) for a message to the address whose subject
-// contains subject, received after the last one WaitFor returned.
+// contains subject and returns the first such message WaitFor has not
+// returned before.
 func (s *Server) WaitFor(t testing.TB, to, subject string) Message {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		s.mu.Lock()
-		for i := s.seen; i < len(s.msgs); i++ {
-			m := s.msgs[i]
-			if m.sentTo(to) && strings.Contains(m.Subject, subject) {
-				s.seen = i + 1
+		for i, m := range s.msgs {
+			if !s.taken[i] && m.sentTo(to) && strings.Contains(m.Subject, subject) {
+				s.taken[i] = true
 				s.mu.Unlock()
 				return m
 			}
@@ -167,6 +167,7 @@ func (m Message) Link(t testing.TB, part string) string {
 func (s *Server) add(m Message) {
 	s.mu.Lock()
 	s.msgs = append(s.msgs, m)
+	s.taken = append(s.taken, false)
 	s.mu.Unlock()
 	select {
 	case s.more <- struct{}{}:
