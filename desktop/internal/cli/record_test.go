@@ -174,7 +174,10 @@ func TestRecordPausesOnSIGUSR1(t *testing.T) {
 	defer cancel()
 	var out, errb syncBuffer
 	codec := make(chan int, 1)
-	go func() { codec <- Run(ctx, []string{"record", "--out", t.TempDir(), "--mic", "none", "--json"}, &out, &errb) }()
+	launched := time.Now()
+	go func() {
+		codec <- Run(ctx, []string{"record", "--out", t.TempDir(), "--mic", "none", "--json"}, &out, &errb)
+	}()
 	waitFor := func(what string) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
@@ -186,7 +189,6 @@ func TestRecordPausesOnSIGUSR1(t *testing.T) {
 		}
 	}
 	waitFor(`"type":"level"`) // recording, and the signal handler is in place
-	began := time.Now()
 	syscall.Kill(os.Getpid(), syscall.SIGUSR1)
 	waitFor(`"state":"paused"`)
 	pausedAt := time.Now()
@@ -212,9 +214,11 @@ func TestRecordPausesOnSIGUSR1(t *testing.T) {
 			st = e
 		}
 	}
-	want := stoppedAt.Sub(began) - resumedAt.Sub(pausedAt)
-	if d := st.Seconds - want.Seconds(); st.MP4 == "" || d < -0.25 || d > 0.25 {
-		t.Fatalf("stopped %+v, want about %.2f s recorded", st, want.Seconds())
+	// Recorded: everything from the start (a moment after launch) to the
+	// stop, except the pause.
+	most := stoppedAt.Sub(launched) - resumedAt.Sub(pausedAt)
+	if st.MP4 == "" || st.Seconds > most.Seconds()+0.1 || st.Seconds < most.Seconds()-1.5 {
+		t.Fatalf("stopped %+v, want a little under %.2f s recorded", st, most.Seconds())
 	}
 }
 

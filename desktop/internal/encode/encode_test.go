@@ -99,7 +99,8 @@ func TestChoose(t *testing.T) {
 // 1 kHz tone) as fast as ffmpeg takes them.
 func feed(t *testing.T, s *Session, w, h, fps, n int) {
 	t.Helper()
-	frame := make([]byte, w*h*4)
+	// Two frames in turn: a frame may be read after WriteFrame returns.
+	frames := [2][]byte{make([]byte, w*h*4), make([]byte, w*h*4)}
 	samplesPerFrame := 48000 / fps
 	pcm := make([]byte, samplesPerFrame*2*4)
 	errc := make(chan error, 1)
@@ -120,12 +121,13 @@ func feed(t *testing.T, s *Session, w, h, fps, n int) {
 		errc <- nil
 	}()
 	for i := 0; i < n; i++ {
+		frame := frames[i%2]
 		for p := 0; p < w*h; p++ {
 			frame[p*4] = byte(p%w + i*4)
 			frame[p*4+1] = byte(p / w)
 			frame[p*4+2] = byte(i * 8)
 		}
-		if _, err := s.Video().Write(frame); err != nil {
+		if err := s.WriteFrame(frame); err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
 	}
@@ -213,7 +215,7 @@ func TestSessionReportsFFmpegFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Video().Write(make([]byte, 64*64*4))
+	s.WriteFrame(make([]byte, 64*64*4))
 	s.CloseInputs()
 	err = s.WaitTimeout(10 * time.Second)
 	var ee *ExitError
@@ -238,14 +240,15 @@ func TestDiskFullLeavesTruncatedSegments(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Noise does not compress: 300 KB fill up within a few seconds.
-	frame := make([]byte, 320*240*4)
+	frames := [2][]byte{make([]byte, 320*240*4), make([]byte, 320*240*4)}
 	seed := uint32(1)
 	for i := 0; i < 200; i++ {
+		frame := frames[i%2]
 		for p := range frame {
 			seed = seed*1664525 + 1013904223
 			frame[p] = byte(seed >> 24)
 		}
-		if _, err := s.Video().Write(frame); err != nil {
+		if err := s.WriteFrame(frame); err != nil {
 			break
 		}
 	}

@@ -70,6 +70,7 @@ type Session struct {
 	procs      []*proc // the encoder first
 	ready      chan struct{}
 	video      *os.File
+	noSplice   bool
 	audio      audioInput
 	done       chan struct{}
 	closeOnce  sync.Once
@@ -112,9 +113,10 @@ var noProbe = []string{"-probesize", "32", "-analyzeduration", "0"}
 
 var quiet = []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning"}
 
-// encoderArgs: raw frames on stdin, H.264 in NUT (timestamped packets)
-// on stdout.
-func (c Config) encoderArgs() []string {
+// encoderArgs: raw frames on stdin; out "nut" sends H.264 in NUT
+// (timestamped packets) to stdout for the muxer, "hls" writes the segments
+// itself (no sound: nothing to wait for, so no second process).
+func (c Config) encoderArgs(out string) []string {
 	outW, outH := OutputSize(c.Width, c.Height, c.MaxHeight)
 	seg := c.segSeconds()
 	a := append([]string{}, quiet...)
@@ -129,18 +131,16 @@ func (c Config) encoderArgs() []string {
 	// each one decodes on its own.
 	a = append(a, "-g", strconv.Itoa(c.FPS*seg), "-force_key_frames", fmt.Sprintf("expr:gte(t,n_forced*%d)", seg),
 		"-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709")
+	if out == "hls" {
+		return append(a, c.hlsArgs()...)
+	}
 	return append(a, "-f", "nut", "pipe:1")
 }
 
-// muxerArgs: encoded video (NUT) on stdin, raw sound at audioURL (if
-// any), HLS out.
+// muxerArgs: encoded video (NUT) on stdin, raw sound at audioURL, HLS out.
 func (c Config) muxerArgs(audioURL string) []string {
 	a := append([]string{}, quiet...)
 	a = append(a, "-f", "nut", "-i", "pipe:0")
-	if audioURL == "" {
-		a = append(a, "-map", "0:v", "-c:v", "copy")
-		return append(a, c.hlsArgs()...)
-	}
 	a = append(a, noProbe...)
 	a = append(a, "-f", "f32le", "-ar", "48000", "-ac", "2", "-thread_queue_size", "1024", "-i", audioURL,
 		"-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k")
@@ -188,16 +188,17 @@ func startProc(name string, cmd *exec.Cmd, log *slog.Logger) (*proc, error) {
 	return p, nil
 }
 
-// Start launches ffmpeg: an encoder turning raw frames into H.264, and a
-// muxer adding the sound and writing the segments. The caller must
-// eventually call CloseInputs and Wait (or Kill and Wait).
+// Start launches ffmpeg. The caller must eventually call CloseInputs and
+// Wait (or Kill and Wait).
 //
-// Why two processes: ffmpeg 5.1 always advances the input that is furthest
-// behind and sleeps while that one has no data, and the recorder's sound
-// runs half a second behind its picture (it waits for late audio blocks).
-// In one process the raw 8 MB frames would wait in the pipe and the
-// recorder would have to drop them; split, the encoder never waits, and
-// the small encoded packets queue in memory until the sound catches up.
+// With sound it is two processes: an encoder turning raw frames into
+// H.264, and a muxer adding the sound and writing the segments. ffmpeg 5.1
+// always advances the input that is furthest behind and sleeps while that
+// one has no data, and the recorder's sound runs half a second behind its
+// picture (it waits for late audio blocks). In one process the raw 8 MB
+// frames would wait in the pipe and the recorder would have to drop them;
+// split, the encoder never waits, and the small encoded packets queue in
+// memory until the sound catches up. Without sound one process does it all.
 func Start(cfg Config) (*Session, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -219,52 +220,58 @@ func Start(cfg Config) (*Session, error) {
 	}
 	closers = append(closers, vr, vw)
 	growPipe(vw, cfg.Width*cfg.Height*4)
-	mr, mw, err := os.Pipe()
-	if err != nil {
-		return fail(fmt.Errorf("create the muxer pipe: %w", err))
-	}
-	closers = append(closers, mr, mw)
 
-	url := ""
-	if cfg.Audio {
+	if !cfg.Audio {
+		enc := exec.Command(cfg.FFmpeg, cfg.encoderArgs("hls")...)
+		enc.Dir = cfg.Dir
+		enc.Stdin = vr
+		e, err := startProc("encoder", enc, cfg.Log)
+		if err != nil {
+			return fail(err)
+		}
+		s.procs = []*proc{e}
+		// Nothing comes out before the first segment closes; the
+		// recorder's priming watches how fast frames are taken instead.
+		close(s.ready)
+	} else {
+		mr, mw, err := os.Pipe()
+		if err != nil {
+			return fail(fmt.Errorf("create the muxer pipe: %w", err))
+		}
+		closers = append(closers, mr, mw)
 		if s.audio, err = newAudioInput(); err != nil {
 			return fail(err)
 		}
 		closers = append(closers, closerFunc(s.audio.close))
-		url = s.audio.url()
-	}
-	mux := exec.Command(cfg.FFmpeg, cfg.muxerArgs(url)...)
-	mux.Dir = cfg.Dir
-	mux.Stdin = mr
-	if s.audio != nil {
+		mux := exec.Command(cfg.FFmpeg, cfg.muxerArgs(s.audio.url())...)
+		mux.Dir = cfg.Dir
+		mux.Stdin = mr
 		if err := s.audio.prepare(mux); err != nil {
 			return fail(err)
 		}
-	}
-	enc := exec.Command(cfg.FFmpeg, cfg.encoderArgs()...)
-	enc.Dir = cfg.Dir
-	enc.Stdin = vr
-	encOut, err := enc.StdoutPipe()
-	if err != nil {
-		return fail(err)
-	}
-	m, err := startProc("muxer", mux, cfg.Log)
-	if err != nil {
-		return fail(err)
-	}
-	s.procs = append(s.procs, m)
-	mr.Close()
-	if s.audio != nil {
+		enc := exec.Command(cfg.FFmpeg, cfg.encoderArgs("nut")...)
+		enc.Dir = cfg.Dir
+		enc.Stdin = vr
+		encOut, err := enc.StdoutPipe()
+		if err != nil {
+			return fail(err)
+		}
+		m, err := startProc("muxer", mux, cfg.Log)
+		if err != nil {
+			return fail(err)
+		}
+		s.procs = append(s.procs, m)
+		mr.Close()
 		s.audio.started()
+		e, err := startProc("encoder", enc, cfg.Log)
+		if err != nil {
+			return fail(err)
+		}
+		s.procs = append([]*proc{e}, s.procs...)
+		go relay(mw, encOut, s.ready)
 	}
-	e, err := startProc("encoder", enc, cfg.Log)
-	if err != nil {
-		return fail(err)
-	}
-	s.procs = append([]*proc{e}, s.procs...)
 	vr.Close()
 	s.video = vw
-	go relay(mw, encOut, s.ready)
 	go func() {
 		for _, p := range s.procs {
 			<-p.done
@@ -329,8 +336,16 @@ func relay(dst io.WriteCloser, src io.Reader, ready chan struct{}) {
 // OutputSize is the size of the encoded video.
 func (s *Session) OutputSize() (int, int) { return s.outW, s.outH }
 
-// Video takes raw frames, each exactly Width×Height×4 bytes.
-func (s *Session) Video() io.Writer { return s.video }
+// WriteFrame sends one raw frame of exactly Width×Height×4 bytes. Call it
+// from one goroutine.
+//
+// ffmpeg may still read the frame's memory after WriteFrame returns (on
+// Linux the pipe refers to it instead of holding a copy): do not change a
+// frame until the next WriteFrame call has returned. Writing the same
+// frame again is fine.
+func (s *Session) WriteFrame(frame []byte) error {
+	return writeFrame(s.video, frame, &s.noSplice)
+}
 
 // Audio takes interleaved stereo float32 little-endian samples at 48 kHz;
 // nil when the session has no audio.

@@ -17,6 +17,7 @@ type clock struct {
 	pauses   []span        // finished pauses, in order
 	total    time.Duration // their summed length
 	change   chan struct{} // closed and replaced on every pause/resume
+	epoch    int           // counts pauses
 }
 
 type span struct{ from, to time.Time }
@@ -57,6 +58,7 @@ func (c *clock) pause(now time.Time) bool {
 		return false
 	}
 	c.paused, c.pausedAt = true, now
+	c.epoch++
 	close(c.change)
 	c.change = make(chan struct{})
 	return true
@@ -74,6 +76,14 @@ func (c *clock) resume(now time.Time) bool {
 	close(c.change)
 	c.change = make(chan struct{})
 	return true
+}
+
+// pauseCount is how many times the clock has been paused, for noticing a
+// pause that began during an operation.
+func (c *clock) pauseCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
 }
 
 func (c *clock) isPaused() bool {

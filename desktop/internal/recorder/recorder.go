@@ -205,7 +205,7 @@ func Start(ctx context.Context, opts Options) (_ *Recorder, err error) {
 		maxFrames = int64((opts.Duration*time.Duration(opts.FPS) + time.Second - 1) / time.Second)
 	}
 	r.clock = newClock(time.Now())
-	if r.video, err = newVideoPipe(r.scr, r.enc.Video(), opts.FPS, r.clock, maxFrames); err != nil {
+	if r.video, err = newVideoPipe(r.scr, r.enc.WriteFrame, opts.FPS, r.clock, maxFrames); err != nil {
 		return nil, err
 	}
 	if len(r.srcs) > 0 {

@@ -24,9 +24,9 @@ type segmenter struct {
 	emit    func(Event)
 	next    int // next media index to publish
 	initOK  bool
-	parts   []string // kept names: init, then media segments in order
-	bytes   int64    // sum of published sizes
-	largest int64    // largest media segment
+	parts   []string     // kept names: init, then media segments in order
+	bytes   int64        // sum of published sizes
+	largest int64        // largest media segment
 	count   atomic.Int64 // media segments published; read by Status
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync/atomic"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 // and the repeats are counted as dropped frames.
 type videoPipe struct {
 	scr   capture.Screen
-	out   io.Writer
+	out   func([]byte) error // encode.Session.WriteFrame
 	fps   int
 	clock *clock
 	max   int64 // stop after this many frames (0: no limit)
@@ -52,7 +51,7 @@ func poolSize(fps, frameBytes int) int {
 // minutes: capture never waits on a slow ffmpeg.
 const queueSize = 16 + 120*120
 
-func newVideoPipe(scr capture.Screen, out io.Writer, fps int, c *clock, max int64) (*videoPipe, error) {
+func newVideoPipe(scr capture.Screen, out func([]byte) error, fps int, c *clock, max int64) (*videoPipe, error) {
 	pool := poolSize(fps, capture.FrameSize(scr))
 	v := &videoPipe{scr: scr, out: out, fps: fps, clock: c, max: max,
 		free: make(chan []byte, pool), queue: make(chan frameItem, queueSize)}
@@ -105,7 +104,7 @@ func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) (i
 	write := func() (time.Duration, error) {
 		start := time.Now()
 		done := make(chan error, 1)
-		go func() { _, err := v.out.Write(v.first); done <- err }()
+		go func() { done <- v.out(v.first) }()
 		select {
 		case err := <-done:
 			if err != nil {
@@ -165,6 +164,7 @@ func (v *videoPipe) capture(ctx context.Context) (int64, error) {
 		if err := v.clock.waitUntil(ctx, v.frameTime(n)); err != nil {
 			return n, nil
 		}
+		epoch := v.clock.pauseCount()
 		// The frame the clock is at now; frames before it were missed.
 		cur := int64(v.clock.media(time.Now()) * time.Duration(v.fps) / time.Second)
 		if v.max > 0 && cur >= v.max {
@@ -186,6 +186,11 @@ func (v *videoPipe) capture(ctx context.Context) (int64, error) {
 				if v.grabErrs.Add(1) >= int64(v.fps) {
 					return n, fmt.Errorf("screen capture failed for a second: %w", err)
 				}
+			} else if v.clock.pauseCount() != epoch {
+				// Paused while grabbing: the picture may already show what
+				// the pause is meant to leave out. Grab again after it.
+				v.free <- buf
+				continue
 			} else {
 				v.grabErrs.Store(0)
 				it.buf = buf
@@ -212,18 +217,21 @@ func (v *videoPipe) capture(ctx context.Context) (int64, error) {
 }
 
 // write feeds ffmpeg until the queue closes; an error means ffmpeg stopped
-// taking frames.
+// taking frames. A buffer goes back to the pool only once the frame after
+// it has been written: until then ffmpeg may still be reading it (see
+// encode.Session.WriteFrame).
 func (v *videoPipe) write() error {
-	cur := v.first
+	cur := v.first // the latest frame written
 	for it := range v.queue {
+		next := cur
 		if it.buf != nil {
-			if cur != nil {
-				v.free <- cur
-			}
-			cur = it.buf
+			next = it.buf
 		}
-		for i := int64(0); i < it.repeat && cur != nil; i++ {
-			if _, err := v.out.Write(cur); err != nil {
+		for i := int64(0); i < it.repeat; i++ {
+			if err := v.out(next); err != nil {
+				if it.buf != nil {
+					v.free <- it.buf
+				}
 				// Keep draining so capture never blocks on a dead pipe.
 				for it := range v.queue {
 					if it.buf != nil {
@@ -231,6 +239,10 @@ func (v *videoPipe) write() error {
 					}
 				}
 				return fmt.Errorf("send frames to ffmpeg: %w", err)
+			}
+			if i == 0 && it.buf != nil {
+				v.free <- cur
+				cur = it.buf
 			}
 		}
 	}
