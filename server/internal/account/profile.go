@@ -45,27 +45,24 @@ func (s *Service) UpdateProfile(ctx context.Context, u store.User, in ProfileInp
 		return ProfileResult{}, err
 	}
 	newEmail, _ := cleanText("email", "e-mail address", in.Email, MaxEmailLen, true)
-	next.UpdatedAt = s.now().UTC()
-	if err := s.store.UpdateUser(ctx, next); err != nil {
-		return ProfileResult{}, err
-	}
-	res := ProfileResult{User: next}
+	res := ProfileResult{}
 	if newNorm != u.EmailNorm {
-		// Whether another account has the address is not told here
-		// (that would reveal accounts); confirming will fail instead.
+		// First, so a refusal (rate limit) leaves the profile as it was.
+		// Whether another account has the address is not told here (that
+		// would reveal accounts); confirming will fail instead.
 		if err := s.sendVerification(ctx, next, newEmail, true); err != nil {
 			return ProfileResult{}, err
 		}
 		s.send(emailChangeNoticeMail(u.Email, next.Name))
 		res.EmailPending = newEmail
-	} else if newEmail != u.Email {
-		// Only the spelling (case) changed: no confirmation needed.
-		next.Email = newEmail
-		if err := s.store.UpdateUser(ctx, next); err != nil {
-			return ProfileResult{}, err
-		}
-		res.User = next
+	} else {
+		next.Email = newEmail // at most the spelling (case) changed: no confirmation needed
 	}
+	next.UpdatedAt = s.now().UTC()
+	if err := s.store.UpdateUser(ctx, next); err != nil {
+		return ProfileResult{}, err
+	}
+	res.User = next
 	return res, nil
 }
 

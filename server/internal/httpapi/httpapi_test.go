@@ -95,3 +95,33 @@ func TestPanicsAreRecovered(t *testing.T) {
 		t.Fatal("no HSTS for an https base URL")
 	}
 }
+
+// TestHostCookies: with an https base URL the cookies carry the __Host-
+// prefix and Secure (the daemon tests run on http://127.0.0.1, without).
+func TestHostCookies(t *testing.T) {
+	url, _ := newTestServer(t, nil)
+	resp, err := http.Get(url + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var found bool
+	for _, c := range resp.Header.Values("Set-Cookie") {
+		if !strings.HasPrefix(c, "__Host-fc_csrf=") {
+			continue
+		}
+		found = true
+		low := strings.ToLower(c)
+		for _, attr := range []string{"; secure", "; httponly", "; samesite=lax", "; path=/"} {
+			if !strings.Contains(low, attr) {
+				t.Errorf("cookie lacks %s: %s", attr, c)
+			}
+		}
+		if strings.Contains(low, "domain=") {
+			t.Errorf("__Host- cookie with a Domain: %s", c)
+		}
+	}
+	if !found || resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatalf("status %d, cookies %v, HSTS %q", resp.StatusCode, resp.Header.Values("Set-Cookie"), resp.Header.Get("Strict-Transport-Security"))
+	}
+}
