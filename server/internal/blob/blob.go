@@ -1,6 +1,6 @@
 // Package blob stores immutable-ish byte objects under slash-separated keys,
 // restic style: a small Store interface, one implementation per backend
-// (Disk now, S3 later), and one contract suite (blobtest) they all pass.
+// (Disk, S3), and one contract suite (blobtest) they all pass.
 //
 // A Put is atomic: readers see the old object or the whole new one, never a
 // partial write. Keys are validated by every implementation with ValidKey,
@@ -99,11 +99,18 @@ func validElem(elem string) error {
 	return nil
 }
 
-// Open returns the Store a blob URL names (file:PATH today).
-func Open(blobURL string) (Store, error) {
-	rest, ok := strings.CutPrefix(blobURL, "file:")
-	if !ok {
-		return nil, fmt.Errorf("open blob store: unsupported URL %q (want file:PATH)", blobURL)
+// Open returns the Store a blob URL names: file:PATH, or
+// s3://BUCKET[/PREFIX]?endpoint=...&region=...&secure=... signed with cred.
+func Open(ctx context.Context, blobURL string, cred S3Credentials) (Store, error) {
+	if rest, ok := strings.CutPrefix(blobURL, "file:"); ok {
+		return NewDisk(strings.TrimPrefix(rest, "//"))
 	}
-	return NewDisk(strings.TrimPrefix(rest, "//"))
+	if strings.HasPrefix(blobURL, "s3:") {
+		loc, err := ParseS3URL(blobURL)
+		if err != nil {
+			return nil, fmt.Errorf("open blob store: %w", err)
+		}
+		return NewS3(ctx, loc, cred)
+	}
+	return nil, fmt.Errorf("open blob store: unsupported URL %q (want file:PATH or s3://BUCKET?endpoint=HOST:PORT)", blobURL)
 }

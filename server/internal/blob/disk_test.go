@@ -83,7 +83,7 @@ func (iotestErrReader) Read([]byte) (int, error) { return 0, errors.New("boom") 
 func TestOpenURL(t *testing.T) {
 	dir := t.TempDir()
 	for _, u := range []string{"file://" + dir + "/a", "file:" + dir + "/b"} {
-		s, err := blob.Open(u)
+		s, err := blob.Open(context.Background(), u, blob.S3Credentials{})
 		if err != nil {
 			t.Fatalf("Open(%q): %v", u, err)
 		}
@@ -91,7 +91,7 @@ func TestOpenURL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := blob.Open("s3://bucket"); err == nil {
-		t.Fatal("s3 is not implemented yet; Open must say so")
+	if _, err := blob.Open(context.Background(), "gs://bucket", blob.S3Credentials{}); err == nil {
+		t.Fatal("Open accepted an unknown scheme")
 	}
 }

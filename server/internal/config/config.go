@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"framecast.dev/server/internal/blob"
 )
 
 // Version is the server's version, set at build time with
@@ -29,6 +31,8 @@ type Config struct {
 	DataDir         string // absolute
 	DatabaseURL     string
 	BlobURL         string
+	S3AccessKey     string // for an s3:// BlobURL
+	S3SecretKey     string
 	LogLevel        string // debug, info, warn, error
 	LogFormat       string // text, json
 	DeviceToken     string // placeholder sync API token; empty: device tokens only
@@ -138,15 +142,39 @@ var Settings = []Setting{
 	},
 	{
 		Name: "database-url", Env: "FRAMECAST_DATABASE_URL", Default: "sqlite:<data-dir>/framecast.db",
-		Description: "Database: sqlite:PATH or sqlite:///ABSOLUTE/PATH (postgres:// is planned).",
+		Description: "Database: sqlite:PATH (one server) or postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=... (several replicas). The password is redacted by -print-config.",
 		get:         func(c *Config) string { return c.DatabaseURL },
-		set:         func(c *Config, v string) error { c.DatabaseURL = v; return nil },
+		set: func(c *Config, v string) error {
+			if err := checkDatabaseURL(v); err != nil {
+				return err
+			}
+			c.DatabaseURL = v
+			return nil
+		},
 	},
 	{
 		Name: "blob-url", Env: "FRAMECAST_BLOB_URL", Default: "file://<data-dir>/blobs",
-		Description: "Where sealed segments are stored: file:PATH or file:///ABSOLUTE/PATH (s3:// is planned).",
+		Description: "Where sealed segments are stored: file:PATH, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&region=REGION&secure=false for S3-compatible storage (AWS S3 when endpoint is left out).",
 		get:         func(c *Config) string { return c.BlobURL },
-		set:         func(c *Config, v string) error { c.BlobURL = v; return nil },
+		set: func(c *Config, v string) error {
+			if err := checkBlobURL(v); err != nil {
+				return err
+			}
+			c.BlobURL = v
+			return nil
+		},
+	},
+	{
+		Env: "FRAMECAST_S3_ACCESS_KEY", Default: "unset", NoDefault: true, Secret: true,
+		Description: "Access key for an s3:// blob URL. Environment only.",
+		get:         func(c *Config) string { return c.S3AccessKey },
+		set:         func(c *Config, v string) error { c.S3AccessKey = v; return nil },
+	},
+	{
+		Env: "FRAMECAST_S3_SECRET_KEY", Default: "unset", NoDefault: true, Secret: true,
+		Description: "Secret key for an s3:// blob URL. Environment only.",
+		get:         func(c *Config) string { return c.S3SecretKey },
+		set:         func(c *Config, v string) error { c.S3SecretKey = v; return nil },
 	},
 	{
 		Name: "log-level", Env: "FRAMECAST_LOG_LEVEL", Default: "info",
@@ -428,17 +456,19 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	if _, err := SQLitePath(c.DatabaseURL); err != nil {
-		return nil, fmt.Errorf("FRAMECAST_DATABASE_URL: %w", err)
-	}
-	if _, err := FilePath(c.BlobURL); err != nil {
-		return nil, fmt.Errorf("FRAMECAST_BLOB_URL: %w", err)
-	}
 	return c, nil
 }
 
 // check validates settings that depend on each other.
 func (c *Config) check() error {
+	if IsPostgres(c.DatabaseURL) && c.KEK == "" {
+		// Each replica would generate its own key into its own data dir,
+		// and none could play what another one stored.
+		return errors.New("FRAMECAST_KEK must be set when FRAMECAST_DATABASE_URL is PostgreSQL: every replica needs the same key-encryption key")
+	}
+	if strings.HasPrefix(c.BlobURL, "s3:") && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+		return errors.New("an s3:// FRAMECAST_BLOB_URL needs FRAMECAST_S3_ACCESS_KEY and FRAMECAST_S3_SECRET_KEY")
+	}
 	if c.SMTPURL != "" && (c.SMTPHost != "" || c.SMTPUsername != "" || c.SMTPPassword != "") {
 		return errors.New("set either FRAMECAST_SMTP_URL or FRAMECAST_SMTP_HOST (with _USERNAME and _PASSWORD), not both")
 	}
@@ -456,6 +486,51 @@ func (c *Config) check() error {
 	return nil
 }
 
+// IsPostgres reports whether a database URL names PostgreSQL.
+func IsPostgres(dbURL string) bool {
+	return strings.HasPrefix(dbURL, "postgres://") || strings.HasPrefix(dbURL, "postgresql://")
+}
+
+func checkDatabaseURL(v string) error {
+	if !IsPostgres(v) {
+		_, err := SQLitePath(v)
+		return err
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return errors.New("not a valid postgres:// URL")
+	}
+	if u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		return fmt.Errorf("%s: want postgres://USER:PASSWORD@HOST:PORT/DATABASE", RedactURL(v))
+	}
+	return nil
+}
+
+func checkBlobURL(v string) error {
+	if strings.HasPrefix(v, "s3:") {
+		_, err := blob.ParseS3URL(v)
+		return err
+	}
+	_, err := FilePath(v)
+	return err
+}
+
+// RedactURL hides the password of a URL such as a database URL, for
+// output and errors.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		if i := strings.Index(raw, "@"); i > 0 && strings.Contains(raw[:i], "://") {
+			return raw[:strings.Index(raw, "://")+3] + "<redacted>" + raw[i:]
+		}
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "redacted")
+	}
+	return u.String()
+}
+
 // SQLitePath extracts the file path of a sqlite: database URL. Relative
 // paths stay relative to the working directory, like the data dir.
 func SQLitePath(dbURL string) (string, error) {
@@ -471,7 +546,7 @@ func schemePath(raw, scheme string) (string, error) {
 	rest, ok := strings.CutPrefix(raw, scheme+":")
 	if !ok {
 		if i := strings.Index(raw, ":"); i > 0 {
-			return "", fmt.Errorf("%q: the %s scheme is not supported yet; use %s:PATH", raw, raw[:i], scheme)
+			return "", fmt.Errorf("%q: the %s scheme is not supported here; use %s:PATH", RedactURL(raw), raw[:i], scheme)
 		}
 		return "", fmt.Errorf("%q: want %s:PATH", raw, scheme)
 	}
@@ -492,6 +567,8 @@ func (c *Config) Print(w io.Writer) {
 			v = "<redacted>"
 		case s.Env == "FRAMECAST_KEK":
 			v = "<from " + filepath.Join(c.DataDir, KEKFile) + ", generated at first start>"
+		case s.Env == "FRAMECAST_DATABASE_URL":
+			v = RedactURL(v)
 		}
 		src := c.sources[s.Env]
 		if src == "" {
@@ -504,6 +581,9 @@ func (c *Config) Print(w io.Writer) {
 func redact(s Setting, v string) string {
 	if s.Secret {
 		return "<redacted>"
+	}
+	if s.Env == "FRAMECAST_DATABASE_URL" {
+		return RedactURL(v)
 	}
 	return v
 }

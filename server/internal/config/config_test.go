@@ -166,3 +166,50 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestScaleOutSettings(t *testing.T) {
+	kek := strings.Repeat("0f", 32)
+	pg := "postgres://framecast:pg-hunter2@db.internal:5432/framecast?sslmode=disable"
+	s3 := "s3://media/fc?endpoint=127.0.0.1:7070&region=us-east-1&secure=false"
+	c, err := Load(nil, env(map[string]string{
+		"FRAMECAST_DATABASE_URL": pg, "FRAMECAST_BLOB_URL": s3, "FRAMECAST_KEK": kek,
+		"FRAMECAST_S3_ACCESS_KEY": "access-AKIA", "FRAMECAST_S3_SECRET_KEY": "s3-hunter2",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != pg || c.BlobURL != s3 || c.S3AccessKey != "access-AKIA" || c.S3SecretKey != "s3-hunter2" {
+		t.Fatalf("got %+v", c)
+	}
+	var b strings.Builder
+	c.Print(&b)
+	out := b.String()
+	for _, secret := range []string{"pg-hunter2", "s3-hunter2", "access-AKIA"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("Print shows %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "FRAMECAST_DATABASE_URL=postgres://framecast:redacted@db.internal:5432/framecast?sslmode=disable") ||
+		!strings.Contains(out, "FRAMECAST_BLOB_URL="+s3) {
+		t.Errorf("Print:\n%s", out)
+	}
+
+	for _, tc := range []map[string]string{
+		// Replicas must share the key-encryption key.
+		{"FRAMECAST_DATABASE_URL": pg},
+		// S3 needs its keys.
+		{"FRAMECAST_BLOB_URL": s3},
+		{"FRAMECAST_BLOB_URL": s3, "FRAMECAST_S3_ACCESS_KEY": "a"},
+		{"FRAMECAST_BLOB_URL": "s3://x?endpoint=h:1", "FRAMECAST_S3_ACCESS_KEY": "a", "FRAMECAST_S3_SECRET_KEY": "b"},
+		{"FRAMECAST_BLOB_URL": "s3://media?typo=1", "FRAMECAST_S3_ACCESS_KEY": "a", "FRAMECAST_S3_SECRET_KEY": "b"},
+		{"FRAMECAST_DATABASE_URL": "postgres://u:pg-hunter2@/", "FRAMECAST_KEK": kek},
+		{"FRAMECAST_DATABASE_URL": "mysql://u:pg-hunter2@h/db", "FRAMECAST_KEK": kek},
+	} {
+		_, err := Load(nil, env(tc), io.Discard)
+		if err == nil {
+			t.Errorf("Load(%v) succeeded", tc)
+		} else if strings.Contains(err.Error(), "pg-hunter2") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+}

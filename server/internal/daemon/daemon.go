@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			d.store.Close()
 		}
 	}()
-	if d.blobs, err = blob.Open(cfg.BlobURL); err != nil {
+	if d.blobs, err = blob.Open(ctx, cfg.BlobURL, blob.S3Credentials{AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey}); err != nil {
 		return nil, err
 	}
 
