@@ -66,15 +66,16 @@ func TestServerDownWhileRecording(t *testing.T) {
 }
 
 // cutProxy forwards TCP to the server, but every connection ends after a
-// random number of request bytes: most are cut (closed), some go silent
-// (no byte further, no close), as a dropped Wi-Fi does.
+// random number of request bytes: most are cut (closed), every few go
+// silent (no byte further, no close), as a dropped Wi-Fi does.
 type cutProxy struct {
-	ln     net.Listener
-	target string
-	stall  float64 // share of connections that go silent instead of closing
-	maxAt  int64   // each connection carries fewer request bytes than this
+	ln         net.Listener
+	target     string
+	stallEvery int64 // every stallEvery-th connection goes silent instead of closing
+	maxAt      int64 // each connection carries fewer request bytes than this
 
 	mu     stdsync.Mutex
+	n      int64
 	rng    *rand.Rand
 	cuts   atomic.Int64
 	stalls atomic.Int64
@@ -82,12 +83,12 @@ type cutProxy struct {
 	conns  []net.Conn
 }
 
-func startProxy(t *testing.T, target string, stall float64, maxAt int64) *cutProxy {
+func startProxy(t *testing.T, target string, stallEvery, maxAt int64) *cutProxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cutProxy{ln: ln, target: target, stall: stall, maxAt: maxAt,
+	p := &cutProxy{ln: ln, target: target, stallEvery: stallEvery, maxAt: maxAt,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7)), done: make(chan struct{})}
 	go p.serve()
 	t.Cleanup(p.close)
@@ -124,7 +125,8 @@ func (p *cutProxy) handle(c net.Conn) {
 	}
 	p.mu.Lock()
 	p.conns = append(p.conns, c, s)
-	stall := p.rng.Float64() < p.stall
+	p.n++
+	stall := p.n%p.stallEvery == 2
 	at := p.rng.Int64N(p.maxAt)
 	p.mu.Unlock()
 	go func() { io.Copy(c, s); c.Close() }()
@@ -149,7 +151,7 @@ func (p *cutProxy) handle(c net.Conn) {
 // the stall timeout.
 func TestConnectionsCutMidPut(t *testing.T) {
 	srv := startServer(t, "")
-	proxy := startProxy(t, srv.addr, 0.15, 1_000_000)
+	proxy := startProxy(t, srv.addr, 5, 1_000_000)
 	d := openDesk(t, t.TempDir())
 	r := d.create(t, "Flaky network")
 	d.add(t, r.ID, api.InitSegment, 1000)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -177,10 +178,13 @@ func (s *server) blobs(t testing.TB, videoID string) map[api.SegmentIndex]string
 	t.Helper()
 	dir := filepath.Join(s.dir, "blobs", "videos", videoID)
 	entries, err := os.ReadDir(dir)
+	out := map[api.SegmentIndex]string{}
+	if errors.Is(err, os.ErrNotExist) {
+		return out // nothing stored yet
+	}
 	if err != nil {
 		t.Fatalf("blobs of %s: %v", videoID, err)
 	}
-	out := map[api.SegmentIndex]string{}
 	for _, e := range entries {
 		idx, sha, ok := strings.Cut(e.Name(), "-")
 		if !ok {

@@ -56,7 +56,14 @@ func (s *Service) Finalize(ctx context.Context, id string, f Finalization) (stor
 		return store.Video{}, err
 	}
 	if v.State == store.StateReady {
-		return s.refinalize(v, f, dek)
+		v, err := s.refinalize(v, f, dek)
+		if err != nil {
+			return store.Video{}, err
+		}
+		if err := s.ensureJobs(ctx, v); err != nil {
+			return store.Video{}, err
+		}
+		return v, nil
 	}
 
 	segs, err := s.store.Segments(ctx, id)
@@ -113,6 +120,11 @@ func (s *Service) Finalize(ctx context.Context, id string, f Finalization) (stor
 		return store.Video{}, err
 	}
 	s.log.Info("video ready", "video_id", v.ID, "segments", v.SegmentCount, "duration_s", v.Duration())
+	// The video plays already; processing follows. If queueing fails the
+	// desktop retries the finalize, and refinalize queues them then.
+	if err := s.ensureJobs(ctx, v); err != nil {
+		return store.Video{}, err
+	}
 	return v, nil
 }
 

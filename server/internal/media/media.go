@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
@@ -87,6 +88,12 @@ type Config struct {
 	BaseURL         string // for share links
 	MaxSegmentBytes int64
 	Log             *slog.Logger
+	// Jobs queues processing after finalize; nil: no processing.
+	Jobs *jobs.Queue
+	// Tools are ffmpeg and ffprobe for processing (FindTools).
+	Tools Tools
+	// WorkDir holds processing's plaintext while a job runs; local disk.
+	WorkDir string
 }
 
 // Service implements the media use cases.
@@ -101,6 +108,9 @@ type Service struct {
 	locks      lockTable
 	now        func() time.Time
 	metrics    *Metrics
+	jobs       *jobs.Queue
+	tools      Tools
+	workDir    string
 }
 
 // New returns a Service; the uploads dir is created if needed.
@@ -119,6 +129,9 @@ func New(c Config) (*Service, error) {
 		locks:      lockTable{held: map[string]*holder{}},
 		now:        time.Now,
 		metrics:    newMetrics(),
+		jobs:       c.Jobs,
+		tools:      c.Tools,
+		workDir:    c.WorkDir,
 	}, nil
 }
 
