@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -53,8 +54,13 @@ type Config struct {
 	MailFrom     string // empty: DefaultMailFrom of the base URL
 
 	// Sign-in with OIDC providers; a provider is on when its client id is set.
-	Google     OIDCProvider
-	Microsoft  OIDCProvider
+	Google    OIDCProvider
+	Microsoft OIDCProvider
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (rate limits, sign-in records); empty: the TCP peer is.
+	TrustedProxies []netip.Prefix
+
 	JobWorkers int
 
 	// PrintConfig asks main to print the configuration and exit.
@@ -310,6 +316,39 @@ var Settings = []Setting{
 				return errors.New("want an address such as Framecast <noreply@example.com>")
 			}
 			c.MailFrom = v
+			return nil
+		},
+	},
+	{
+		Name: "trusted-proxies", Env: "FRAMECAST_TRUSTED_PROXIES", Default: "none: the TCP peer is the client", NoDefault: true,
+		Description: "Comma-separated addresses or CIDR ranges of reverse proxies (the TLS terminator) whose X-Forwarded-For header names the client, for rate limits and sign-in records.",
+		get: func(c *Config) string {
+			var out []string
+			for _, p := range c.TrustedProxies {
+				out = append(out, p.String())
+			}
+			return strings.Join(out, ",")
+		},
+		set: func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for part := range strings.SplitSeq(v, ",") {
+				part = strings.TrimSpace(part)
+				if part == "" {
+					continue
+				}
+				if !strings.Contains(part, "/") {
+					a, err := netip.ParseAddr(part)
+					if err != nil {
+						return fmt.Errorf("%q is not an address or CIDR range", part)
+					}
+					part = netip.PrefixFrom(a, a.BitLen()).String()
+				}
+				p, err := netip.ParsePrefix(part)
+				if err != nil {
+					return fmt.Errorf("%q is not an address or CIDR range", part)
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+			}
 			return nil
 		},
 	},

@@ -64,6 +64,7 @@ func TestInvalid(t *testing.T) {
 		{nil, map[string]string{"FRAMECAST_MICROSOFT_CLIENT_SECRET": "s"}}, // without its id
 		{[]string{"-smtp-password", "pw"}, nil},                            // secrets are env-only
 		{[]string{"-google-issuer", "accounts.google.com"}, nil},
+		{[]string{"-trusted-proxies", "10.0.0.0/8,nonsense"}, nil},
 		{[]string{"-device-token", strings.Repeat("x", 20)}, nil}, // secrets are env-only
 	} {
 		if _, err := Load(tc.args, env(tc.env), io.Discard); err == nil {
@@ -129,6 +130,10 @@ func TestAccountSettings(t *testing.T) {
 		!c.Google.Enabled() || c.Google.Issuer != "https://accounts.google.com" || c.Microsoft.Enabled() ||
 		c.Microsoft.Issuer != "https://login.microsoftonline.com/common/v2.0" || c.DeviceTokenUser != "owner@example.com" {
 		t.Fatalf("got %+v", c)
+	}
+	c, err = Load([]string{"-trusted-proxies", "10.0.0.1, 192.168.0.0/16,::1"}, env(nil), io.Discard)
+	if err != nil || len(c.TrustedProxies) != 3 || c.TrustedProxies[0].String() != "10.0.0.1/32" || c.TrustedProxies[2].String() != "::1/128" {
+		t.Fatalf("trusted proxies %v, %v", c.TrustedProxies, err)
 	}
 	for _, ok := range []string{"https://framecast.example.com", "http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost"} {
 		if _, err := Load([]string{"-base-url", ok}, env(nil), io.Discard); err != nil {

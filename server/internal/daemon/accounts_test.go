@@ -1,7 +1,9 @@
 package daemon
 
 import (
+	"database/sql"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -239,4 +241,38 @@ func TestPlaceholderToken(t *testing.T) {
 	off := start(t, func(c *config.Config) { c.DeviceToken, c.DeviceTokenUser = "", "" })
 	resp := off.do(t, http.MethodPost, "/api/v1/videos", strings.NewReader(`{}`), false, "Authorization", "Bearer "+ts.Token)
 	wantErrorCode(t, resp, http.StatusUnauthorized, "unauthorized")
+}
+
+// TestTrustedProxies: behind a trusted proxy the client is the rightmost
+// address in X-Forwarded-For that is not a proxy; what the client wrote
+// further left does not count. Untrusted peers' headers are ignored.
+func TestTrustedProxies(t *testing.T) {
+	ts, smtp := startAccounts(t, nil, func(c *config.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	p := signUp(t, ts, smtp, "Pia", "pia@example.com")
+	plain, smtp2 := startAccounts(t, nil)
+	q := signUp(t, plain, smtp2, "Quin", "quin@example.com")
+	ips := func(ts *testServer, userID string) []string {
+		rows, err := ts.d.store.(interface{ DB() *sql.DB }).DB().Query(`SELECT ip FROM sessions WHERE user_id = ? ORDER BY created_at`, userID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var ip string
+			rows.Scan(&ip)
+			out = append(out, ip)
+		}
+		return out
+	}
+	form := strings.NewReader(url.Values{"email": {"pia@example.com"}, "password": {testPassword}, "csrf": {p.csrf()}}.Encode())
+	wantRedirect(t, p.do(http.MethodPost, "/signin", form, "application/x-www-form-urlencoded", "X-Forwarded-For", "198.51.100.7, 203.0.113.9, 127.0.0.2"), "/library")
+	if got := ips(ts, p.ID); len(got) != 2 || got[1] != "203.0.113.0" {
+		t.Fatalf("session addresses behind a trusted proxy: %v", got)
+	}
+	form = strings.NewReader(url.Values{"email": {"quin@example.com"}, "password": {testPassword}, "csrf": {q.csrf()}}.Encode())
+	wantRedirect(t, q.do(http.MethodPost, "/signin", form, "application/x-www-form-urlencoded", "X-Forwarded-For", "203.0.113.9"), "/library")
+	if got := ips(plain, q.ID); len(got) != 2 || got[1] != "127.0.0.0" {
+		t.Fatalf("session addresses without trusted proxies: %v", got)
+	}
 }

@@ -131,6 +131,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Store:           d.store,
 		Media:           d.media,
 		Accounts:        d.accounts,
+		TrustedProxies:  cfg.TrustedProxies,
 		DataDir:         cfg.DataDir,
 		BaseURL:         cfg.BaseURL,
 		MaxBodyBytes:    cfg.MaxBodyBytes,

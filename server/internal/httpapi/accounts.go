@@ -68,7 +68,7 @@ func (s *Server) signUpPage(c *fiber.Ctx) error {
 func (s *Server) signUp(c *fiber.Ctx) error {
 	f := formOf(c)
 	in := account.SignUpInput{Name: f.Get("name"), Email: f.Get("email"), Password: f.Get("password"), Phone: f.Get("phone"), Company: f.Get("company")}
-	if err := s.accounts.SignUp(c.UserContext(), in, client(c)); err != nil {
+	if err := s.accounts.SignUp(c.UserContext(), in, s.client(c)); err != nil {
 		return s.formError(c, "signup.html", page{Title: "Sign up", Providers: s.accounts.Providers(),
 			Form: map[string]string{"name": in.Name, "email": in.Email, "phone": in.Phone, "company": in.Company}}, err)
 	}
@@ -92,7 +92,7 @@ func or(a, b string) string {
 
 func (s *Server) signIn(c *fiber.Ctx) error {
 	f := formOf(c)
-	tok, _, err := s.accounts.SignIn(c.UserContext(), f.Get("email"), f.Get("password"), client(c))
+	tok, _, err := s.accounts.SignIn(c.UserContext(), f.Get("email"), f.Get("password"), s.client(c))
 	if err != nil {
 		return s.formError(c, "signin.html", page{Title: "Sign in", Providers: s.accounts.Providers(),
 			Form: map[string]string{"email": f.Get("email"), "next": next(c)}}, err)
@@ -137,7 +137,7 @@ func (s *Server) resetRequestPage(c *fiber.Ctx) error {
 
 func (s *Server) resetRequest(c *fiber.Ctx) error {
 	email := formOf(c).Get("email")
-	if err := s.accounts.RequestReset(c.UserContext(), email, client(c)); err != nil {
+	if err := s.accounts.RequestReset(c.UserContext(), email, s.client(c)); err != nil {
 		return s.formError(c, "reset_request.html", page{Title: "Forgot your password?", Form: map[string]string{"email": email}}, err)
 	}
 	return redirect(c, "/reset?notice=reset-sent")
@@ -160,7 +160,7 @@ func (s *Server) reset(c *fiber.Ctx) error {
 // browsers apply the CSP form-action to the redirect that follows a form,
 // which would block the provider. The browser binding is the CSRF cookie.
 func (s *Server) oidcStart(c *fiber.Ctx) error {
-	to, err := s.accounts.StartOIDC(c.UserContext(), c.Params("provider"), s.csrfToken(c), c.Query("next"), client(c))
+	to, err := s.accounts.StartOIDC(c.UserContext(), c.Params("provider"), s.csrfToken(c), c.Query("next"), s.client(c))
 	if err != nil {
 		return accountError(err)
 	}
@@ -171,7 +171,7 @@ func (s *Server) oidcStart(c *fiber.Ctx) error {
 func (s *Server) oidcCallback(c *fiber.Ctx) error {
 	res, err := s.accounts.FinishOIDC(c.UserContext(), c.Params("provider"), account.OIDCCallback{
 		State: c.Query("state"), Code: c.Query("code"), Error: c.Query("error"), Browser: c.Cookies(s.cookies.csrf),
-	}, client(c))
+	}, s.client(c))
 	if err != nil {
 		return s.formError(c, "signin.html", page{Title: "Sign in", Providers: s.accounts.Providers(), Form: map[string]string{}}, err)
 	}

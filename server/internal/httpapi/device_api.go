@@ -24,7 +24,7 @@ func (s *Server) deviceCode(c *fiber.Ctx) error {
 	if err := s.readJSON(c, &in); err != nil {
 		return err
 	}
-	a, err := s.accounts.StartDeviceAuthorization(c.UserContext(), in.ClientName, client(c))
+	a, err := s.accounts.StartDeviceAuthorization(c.UserContext(), in.ClientName, s.client(c))
 	if err != nil {
 		return accountError(err)
 	}

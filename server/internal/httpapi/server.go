@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -34,7 +35,8 @@ type Deps struct {
 	Store           store.Store
 	Media           *media.Service
 	Accounts        *account.Service
-	DataDir         string // checked for writability by /readyz
+	TrustedProxies  []netip.Prefix // whose X-Forwarded-For is believed
+	DataDir         string         // checked for writability by /readyz
 	BaseURL         string
 	MaxBodyBytes    int64
 	MaxSegmentBytes int64
@@ -53,6 +55,7 @@ type Server struct {
 	maxSegment int64
 	https      bool
 	cookies    cookieNames
+	proxies    []netip.Prefix
 	registry   *prometheus.Registry
 	metrics    *metrics
 }
@@ -75,6 +78,7 @@ func New(d Deps) (*Server, error) {
 		store:      d.Store,
 		media:      d.Media,
 		accounts:   d.Accounts,
+		proxies:    d.TrustedProxies,
 		dataDir:    d.DataDir,
 		baseURL:    strings.TrimRight(d.BaseURL, "/"),
 		maxBody:    d.MaxBodyBytes,

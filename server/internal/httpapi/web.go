@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -80,8 +81,42 @@ func userOf(c *fiber.Ctx) *store.User {
 }
 
 // client describes the requester for rate limits and session records.
-func client(c *fiber.Ctx) account.Client {
-	return account.Client{IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent)}
+func (s *Server) client(c *fiber.Ctx) account.Client {
+	return account.Client{IP: s.clientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent)}
+}
+
+// clientIP is the TCP peer, or, when the peer is a trusted proxy, the
+// rightmost address in X-Forwarded-For that is not a trusted proxy
+// (addresses further left were written by the client and prove nothing).
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return c.IP()
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if a = a.Unmap(); !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // currentUser loads the session's user once per request; nil when the
