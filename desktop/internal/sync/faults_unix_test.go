@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -124,4 +125,52 @@ func TestKill9WhileRecordingThenRestart(t *testing.T) {
 	if media < least {
 		t.Fatalf("%d segments delivered after %v of recording: more than one segment lost", media, elapsed)
 	}
+}
+
+// A probe that hangs (the server accepts connections but never answers)
+// must not make the uploader busy-loop while it waits.
+func TestHangingProbeDoesNotSpin(t *testing.T) {
+	addr := freeAddr(t)
+	d := openDesk(t, t.TempDir())
+	r := d.create(t, "Black hole")
+	d.add(t, r.ID, 0, 10_000)
+	up := runUploader(t, d, "http://"+addr)
+	deadline := time.Now().Add(5 * time.Second)
+	for !up.Stats().Offline { // connection refused: offline
+		if time.Now().After(deadline) {
+			t.Fatal("never went offline")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ln, err := net.Listen("tcp", addr) // now a black hole
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	up.Notify()
+	time.Sleep(1500 * time.Millisecond) // the probe is out and hangs
+	before := cpuTime(t)
+	time.Sleep(2 * time.Second)
+	used := cpuTime(t) - before
+	t.Logf("%v of CPU in 2 s with a probe hanging", used)
+	if used > 300*time.Millisecond {
+		t.Fatalf("%v of CPU in 2 s while waiting on a hanging probe: a busy loop", used)
+	}
+}
+
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -354,9 +354,12 @@ func (u *Uploader) plan(ctx context.Context, jobs chan<- job, ops *stdsync.WaitG
 	canSend := func() bool {
 		return !u.offline || !now.Before(u.serverAt) && u.probes == 0
 	}
+	// Sleep until woken (Notify, a request ending) or the next due
+	// retry. Never zero: with a probe under way, or nothing to probe
+	// with, that would be a busy loop.
 	wait := time.Hour
-	if u.offline {
-		wait = max(u.serverAt.Sub(now), 0)
+	if u.offline && now.Before(u.serverAt) {
+		wait = u.serverAt.Sub(now)
 	}
 	work := false
 	active := map[seal.RecordingID]queue.Recording{}
