@@ -5,16 +5,25 @@
 //
 // # Using it
 //
+//	release, err := sync.Claim(queueDir)  // one uploader per queue; keep it while running
+//	q.Recover(ctx)                         // then finish what a crash interrupted
 //	up, err := sync.New(sync.Config{Queue: q, ServerURL: url, Token: token, OnEvent: show})
-//	go up.Run(ctx)                  // until ctx ends; or up.Drain(ctx): until nothing is left
-//	...
-//	q.AddSegment(ctx, id, i, path, d); up.Notify()   // for every closed segment
-//	q.Finish(ctx, id, dur); up.Notify()              // at Stop
-//	url, err := up.WaitReady(ctx, id)                 // the share link, once playable
+//	go up.Run(ctx)                         // until ctx ends; up.Drain(ctx) returns when nothing is left
 //
-// Only one uploader may work on a queue at a time (two would send every
-// segment twice): take Claim(queueDir) first and keep it while running.
-// Whoever holds it also calls queue.Recover once at start-up.
+//	rec, _ := q.CreateRecording(ctx, queue.NewRecording{Title: t, PlainDir: dir,
+//		PlainPattern: "seg%05d.m4s", PlainInit: "init.mp4", PlainFirst: 1})
+//	up.Notify()                            // the server video (and its link) is created at once
+//	// for every recorder.SegmentClosed (Index 0 is init.mp4, media from 1):
+//	sync.QueueSegment(ctx, q, up, rec.ID, index, ev.Path, ev.Duration)
+//	// at Stop, once the last segment is queued:
+//	q.Finish(ctx, rec.ID, duration); up.Notify()
+//	url, err := up.WaitReady(ctx, rec.ID)  // the share link, the moment it plays
+//
+// QueueSegment seals the segment into the queue (the plaintext file is
+// removed) and wakes the uploader; its errors are sentences (a full disk
+// says so). A process that adds segments must hold the claim, or leave the
+// uploading to the one that does (Config.Poll lets that one see segments
+// other processes add).
 //
 // # What it does
 //
