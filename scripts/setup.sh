@@ -56,6 +56,27 @@ if command -v pg_lsclusters >/dev/null; then
   fi
 fi
 
+# The role the PostgreSQL tests create their databases with (see
+# server/internal/store/storetest): a local-only login that may create
+# databases, password "framecast". Created once; FRAMECAST_TEST_POSTGRES_URL
+# points the tests elsewhere.
+if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | awk '$4 == "online"' | grep -q .; then
+  role_sql="SELECT 1 FROM pg_roles WHERE rolname = 'framecast'"
+  if ! sudo_ runuser -u postgres -- psql -qAtc "$role_sql" 2>/dev/null | grep -q 1; then
+    log "creating the PostgreSQL role framecast for tests"
+    sudo_ runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 \
+      -c "CREATE ROLE framecast LOGIN CREATEDB PASSWORD 'framecast'"
+  fi
+fi
+
+# versitygw: the real S3 server the S3 blob store's tests run
+# (shared/testenv.S3). Built from the Go module proxy, about 2 minutes the
+# first time.
+if [ ! -x "$(go env GOPATH)/bin/versitygw" ]; then
+  log "installing versitygw (S3 server for tests; ~2 min the first time)"
+  go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+fi
+
 # Frontend packages: npm ci when node_modules is missing or older than the lock.
 if [ ! -f frontend/node_modules/.package-lock.json ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
   log "installing frontend packages (npm ci)"

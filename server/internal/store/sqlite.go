@@ -21,9 +21,12 @@ import (
 //go:embed migrations/sqlite/*.sql
 var sqliteMigrations embed.FS
 
-// SQLite is the Store on a local SQLite file.
+// SQLite is the Store on a local SQLite file. Its methods also serve
+// PostgreSQL (see Postgres), so their SQL keeps to what both engines share.
 type SQLite struct {
 	db *sql.DB
+	// postgres is set when db is PostgreSQL behind pgConnector.
+	postgres bool
 }
 
 var _ Store = (*SQLite)(nil)
@@ -282,12 +285,14 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 func isUnique(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique ||
-		errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+		errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey ||
+		pgCode(err) == pgUniqueViolation
 }
 
 func isForeignKey(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey ||
+		pgCode(err) == pgForeignKeyViolation
 }
 
 // DB exposes the handle for tests and maintenance tools.

@@ -89,12 +89,22 @@ func (s *SQLite) EnsureJob(ctx context.Context, j Job) (Job, bool, error) {
 	return got, false, nil
 }
 
+// skipLocked makes a claim's subquery pass over rows another replica is
+// claiming at the same moment: without it, PostgreSQL would let the
+// second UPDATE re-check only "id = X" and lease job X twice.
+func (s *SQLite) skipLocked() string {
+	if s.postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
 func (s *SQLite) ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time) (Job, error) {
 	j, err := scanJob(s.db.QueryRowContext(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1,
 			lease_owner = ?, lease_until = ?, updated_at = ?
 		WHERE id = (SELECT id FROM jobs
 			WHERE (state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?)
-			ORDER BY run_at, id LIMIT 1)
+			ORDER BY run_at, id LIMIT 1`+s.skipLocked()+`)
 		RETURNING `+jobColumns, owner, micros(leaseUntil), micros(now), micros(now), micros(now)))
 	if errors.Is(err, ErrNotFound) {
 		return Job{}, ErrNotFound
@@ -154,7 +164,7 @@ func (s *SQLite) FailJob(ctx context.Context, id, owner, msg string, now, retryA
 
 func (s *SQLite) ReleaseJob(ctx context.Context, id, owner string, now time.Time) error {
 	err := s.leased(ctx, "release", id, owner,
-		`state = 'queued', attempts = max(attempts - 1, 0), lease_owner = '', lease_until = NULL, updated_at = ?`, micros(now))
+		`state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_owner = '', lease_until = NULL, updated_at = ?`, micros(now))
 	if isUnique(err) {
 		return s.leased(ctx, "release", id, owner,
 			`state = 'done', lease_owner = '', lease_until = NULL, last_error = 'superseded by a newer job', updated_at = ?, finished_at = ?`,

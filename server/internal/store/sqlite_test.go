@@ -11,18 +11,14 @@ import (
 	"framecast.dev/server/internal/store/storetest"
 )
 
-func openSQLite(t *testing.T) store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db", "framecast.db"))
-	if err != nil {
-		t.Fatal(err)
+// TestContract runs the contract suite on every kind of database, each
+// test on a fresh database from the one helper other packages use too.
+func TestContract(t *testing.T) {
+	for _, kind := range storetest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store { return storetest.Open(t, kind) })
+		})
 	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func TestSQLiteContract(t *testing.T) {
-	storetest.Run(t, openSQLite)
 }
 
 func TestSQLitePragmas(t *testing.T) {

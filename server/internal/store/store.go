@@ -1,8 +1,9 @@
-// Package store keeps the server's metadata (videos, their segments) in a
-// relational database. Store is the interface the rest of the server uses;
-// SQLite implements it today and PostgreSQL will sit behind the same
-// interface with its own migrations directory (migrations/postgres). Both
-// must pass the contract suite in store/storetest.
+// Package store keeps the server's metadata (videos, their segments,
+// accounts, jobs) in a relational database. Store is the interface the
+// rest of the server uses; SQLite (one server) and PostgreSQL (several
+// replicas) implement it with one body of Go and SQL (see postgres.go),
+// each engine with its own migrations directory, and both pass the
+// contract suite in store/storetest.
 package store
 
 import (
@@ -130,6 +131,8 @@ func Open(ctx context.Context, dbURL string) (Store, error) {
 	switch {
 	case strings.HasPrefix(dbURL, "sqlite:"):
 		return OpenSQLite(ctx, dbURL)
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		return OpenPostgres(ctx, dbURL)
 	default:
 		return nil, fmt.Errorf("open store: unsupported database URL scheme in %q", redactURL(dbURL))
 	}

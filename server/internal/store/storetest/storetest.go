@@ -16,7 +16,9 @@ import (
 )
 
 // Run runs the contract suite. open must return an empty store and arrange
-// for it to be closed when the test ends.
+// for it to be closed when the test ends. The tests run in parallel, each
+// on its own store: creating a PostgreSQL database mostly waits on the
+// disk, so this hides that wait.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -35,7 +37,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, jobTests...)
 	tests = append(tests, sharingTests...)
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open(t))
+		})
 	}
 }
 
