@@ -141,14 +141,13 @@ func newSyncPrinter(stdout, stderr io.Writer, asJSON bool) *syncPrinter {
 type syncEventJSON struct {
 	Type string `json:"type"`
 	upsync.Event
-	RetryIn float64 `json:"retryIn,omitempty"` // seconds
 }
 
 func (p *syncPrinter) event(ev upsync.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.json {
-		b, _ := json.Marshal(syncEventJSON{Type: "upload_" + string(ev.Kind), Event: ev, RetryIn: ev.RetryIn.Seconds()})
+		b, _ := json.Marshal(syncEventJSON{Type: "upload_" + string(ev.Kind), Event: ev})
 		fmt.Fprintf(p.stdout, "%s\n", b)
 		return
 	}

@@ -47,7 +47,9 @@ type Event struct {
 	Total     int64            `json:"total,omitempty"` // sealed bytes queued so far
 	ShareURL  string           `json:"shareURL,omitempty"`
 	Message   string           `json:"message,omitempty"` // a sentence for the user
-	RetryIn   time.Duration    `json:"retryIn,omitempty"`
+	RetryIn   time.Duration    `json:"-"`
+	RetryMs   int64            `json:"retryMs,omitempty"` // RetryIn for scripts
+
 	// Err is the underlying error of retry, offline and failed events.
 	Err error `json:"-"`
 }

@@ -505,7 +505,7 @@ func (u *Uploader) failed(ctx context.Context, id seal.RecordingID, title string
 		if was {
 			kind = EventRetry
 		}
-		u.emit(Event{Kind: kind, Recording: ev.Recording, Title: ev.Title, Index: ev.Index, RetryIn: d, Err: f,
+		u.emit(Event{Kind: kind, Recording: ev.Recording, Title: ev.Title, Index: ev.Index, RetryIn: d, RetryMs: d.Milliseconds(), Err: f,
 			Message: fmt.Sprintf("%s Trying again in %s; recorded segments are kept and upload when it answers.", f.msg, roundWait(d))})
 	case kindItem:
 		u.mu.Lock()
@@ -513,7 +513,7 @@ func (u *Uploader) failed(ctx context.Context, id seal.RecordingID, title string
 		u.stats.Retries++
 		u.mu.Unlock()
 		u.log.Info("retrying later", "recording", id.String(), "err", f.err, "retry_in", d)
-		ev.RetryIn, ev.Err = d, f
+		ev.RetryIn, ev.RetryMs, ev.Err = d, d.Milliseconds(), f
 		ev.Message = fmt.Sprintf("%s Trying again in %s.", f.msg, roundWait(d))
 		u.emit(ev)
 	case kindPermanent:
