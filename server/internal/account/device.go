@@ -169,7 +169,7 @@ type IssuedDevice struct {
 // KindAuthorizationPending until the user decides, KindSlowDown when
 // polled faster than the interval (which grows by 5 s each time),
 // KindAccessDenied, KindExpired, and on approval the device token, once.
-func (s *Service) PollDevice(ctx context.Context, deviceCode string) (IssuedDevice, error) {
+func (s *Service) PollDevice(ctx context.Context, deviceCode string, cl Client) (IssuedDevice, error) {
 	expired := fail(KindExpired, "This sign-in expired or was already used. Start again.")
 	if !validSecret(deviceCode) {
 		return IssuedDevice{}, expired
@@ -216,7 +216,7 @@ func (s *Service) PollDevice(ctx context.Context, deviceCode string) (IssuedDevi
 	} else if err != nil {
 		return IssuedDevice{}, err
 	}
-	s.log.Info("device signed in", "user_id", u.ID, "device_id", dev.ID)
+	s.recordSignIn(ctx, u.ID, "device", cl)
 	return IssuedDevice{Token: token, Device: dev, User: u}, nil
 }
 

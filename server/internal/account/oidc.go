@@ -249,7 +249,7 @@ func (s *Service) FinishOIDC(ctx context.Context, name string, cb OIDCCallback, 
 	if err != nil {
 		return OIDCResult{}, err
 	}
-	s.log.Info("signed in", "user_id", u.ID, "method", name, "new_account", created)
+	s.recordSignIn(ctx, u.ID, name, cl)
 	return OIDCResult{Session: sess, User: u, Next: flow.Next, Created: created}, nil
 }
 

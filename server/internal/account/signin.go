@@ -183,7 +183,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string, cl Client)
 	if err != nil {
 		return "", store.User{}, err
 	}
-	s.log.Info("signed in", "user_id", u.ID, "method", "password")
+	s.recordSignIn(ctx, u.ID, "password", cl)
 	return tok, u, nil
 }
 
@@ -202,6 +202,26 @@ func (s *Service) NewSession(ctx context.Context, userID string, cl Client) (str
 		return "", fmt.Errorf("new session: %w", err)
 	}
 	return secret, nil
+}
+
+// recordSignIn keeps a successful sign-in in the user's history. A
+// failure to record is logged, not fatal: the person did sign in.
+func (s *Service) recordSignIn(ctx context.Context, userID, method string, cl Client) {
+	ua := cl.UserAgent
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	err := s.store.RecordSignIn(ctx, store.SignIn{ID: newID(), UserID: userID, At: s.now().UTC(), Method: method,
+		IP: TruncateIP(cl.IP), UserAgent: ua})
+	if err != nil {
+		s.log.Warn("recording a sign-in failed", "user_id", userID, "err", err)
+	}
+	s.log.Info("signed in", "user_id", userID, "method", method)
+}
+
+// SignIns returns the user's latest sign-ins, newest first.
+func (s *Service) SignIns(ctx context.Context, u store.User, limit int) ([]store.SignIn, error) {
+	return s.store.SignIns(ctx, u.ID, limit)
 }
 
 // Session returns the signed-in user of a session cookie, extending the

@@ -37,7 +37,7 @@ func TestSignUpConfirmSignIn(t *testing.T) {
 		"The e-mail address or the password is wrong.")
 	wantRedirect(t, b.post("/signin", url.Values{"email": {"ZOE@example.COM"}, "password": {testPassword}, "next": {"/devices"}}), "/devices")
 	p := b.get("/profile")
-	want(t, p, http.StatusOK, "Zoë Ødegård", "&#43;41 44 123 45 67", "Acme &amp; Co")
+	want(t, p, http.StatusOK, "Zoë Ødegård", "&#43;41 44 123 45 67", "Acme &amp; Co", "Recent sign-ins", "<td>password</td><td>127.0.0.0</td>")
 
 	// Signing out ends the session on the server, not just the cookie.
 	session := b.cookie("fc_session")

@@ -181,12 +181,16 @@ func (s *Server) oidcCallback(c *fiber.Ctx) error {
 
 type profileData struct {
 	Identities []store.Identity
+	SignIns    []store.SignIn
 	HasPhoto   bool
-	Pending    string
 }
 
 func (s *Server) profile(c *fiber.Ctx, u *store.User, status int, p page) error {
 	ids, err := s.accounts.Identities(c.UserContext(), *u)
+	if err != nil {
+		return err
+	}
+	signIns, err := s.accounts.SignIns(c.UserContext(), *u, 10)
 	if err != nil {
 		return err
 	}
@@ -195,7 +199,7 @@ func (s *Server) profile(c *fiber.Ctx, u *store.User, status int, p page) error 
 		p.Form = map[string]string{"name": u.Name, "email": u.Email, "phone": u.Phone, "company": u.Company}
 	}
 	p.User = u
-	p.Data = profileData{Identities: ids, HasPhoto: u.PhotoKey != ""}
+	p.Data = profileData{Identities: ids, SignIns: signIns, HasPhoto: u.PhotoKey != ""}
 	return s.render(c, status, "profile.html", p)
 }
 

@@ -45,7 +45,7 @@ func (s *Server) deviceToken(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	got, err := s.accounts.PollDevice(c.UserContext(), in.DeviceCode)
+	got, err := s.accounts.PollDevice(c.UserContext(), in.DeviceCode, s.client(c))
 	if err != nil {
 		return accountError(err)
 	}

@@ -53,6 +53,16 @@ type UserToken struct {
 	UsedAt    time.Time
 }
 
+// SignIn is one successful sign-in, kept as the user's history.
+type SignIn struct {
+	ID        string
+	UserID    string
+	At        time.Time
+	Method    string // "password", an OIDC provider's name, "device"
+	IP        string // truncated
+	UserAgent string
+}
+
 // Identity links an account at an OIDC provider to a user.
 type Identity struct {
 	Provider  string
@@ -192,6 +202,10 @@ type Accounts interface {
 	// PurgeExpired drops expired sessions, rate-limit windows, login
 	// flows and device codes.
 	PurgeExpired(ctx context.Context, now time.Time) error
+
+	RecordSignIn(ctx context.Context, si SignIn) error
+	// SignIns returns the user's latest sign-ins, newest first.
+	SignIns(ctx context.Context, userID string, limit int) ([]SignIn, error)
 
 	CreateIdentity(ctx context.Context, id Identity) error
 	Identity(ctx context.Context, provider, subject string) (Identity, error)

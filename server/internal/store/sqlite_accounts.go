@@ -197,6 +197,31 @@ func (s *SQLite) PurgeExpired(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+func (s *SQLite) RecordSignIn(ctx context.Context, si SignIn) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sign_ins (id, user_id, at, method, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)`,
+		si.ID, si.UserID, micros(si.At), si.Method, si.IP, si.UserAgent)
+	if isForeignKey(err) {
+		return fmt.Errorf("record sign-in: user: %w", ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("record sign-in: %w", err)
+	}
+	return nil
+}
+
+func (s *SQLite) SignIns(ctx context.Context, userID string, limit int) ([]SignIn, error) {
+	return queryAll(ctx, s.db, func(r scanner) (SignIn, error) {
+		var (
+			si SignIn
+			at int64
+		)
+		err := r.Scan(&si.ID, &si.UserID, &at, &si.Method, &si.IP, &si.UserAgent)
+		si.At = fromMicros(at)
+		return si, err
+	}, "sign-ins of "+userID, `SELECT id, user_id, at, method, ip, user_agent FROM sign_ins
+		WHERE user_id = ? ORDER BY at DESC, id LIMIT ?`, userID, limit)
+}
+
 func (s *SQLite) CreateIdentity(ctx context.Context, id Identity) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?)`,
 		id.Provider, id.Subject, id.UserID, id.Email, micros(id.CreatedAt))

@@ -20,6 +20,7 @@ var accountTests = []struct {
 }{
 	{"Users", testUsers},
 	{"Sessions", testSessions},
+	{"SignIns", testSignIns},
 	{"UserTokensAreSingleUse", testUserTokens},
 	{"RateLimits", testRateLimits},
 	{"IdentitiesAndLoginFlows", testIdentities},
@@ -121,6 +122,30 @@ func testSessions(t *testing.T, s store.Store) {
 	}
 	if _, err := s.Session(ctx, "h2", now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted session: %v", err)
+	}
+}
+
+func testSignIns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, 1)
+	for i, m := range []string{"password", "google", "device"} {
+		if err := s.RecordSignIn(ctx, store.SignIn{ID: fmt.Sprintf("si%d", i), UserID: u.ID, At: now.Add(time.Duration(i) * time.Minute),
+			Method: m, IP: "192.0.2.0", UserAgent: "ua"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RecordSignIn(ctx, store.SignIn{ID: "x", UserID: "ghost", At: now}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("sign-in of a missing user: %v", err)
+	}
+	got, err := s.SignIns(ctx, u.ID, 2)
+	if err != nil || len(got) != 2 || got[0].Method != "device" || got[1].Method != "google" || !got[0].At.Equal(now.Add(2*time.Minute)) || got[0].IP != "192.0.2.0" {
+		t.Fatalf("SignIns = %+v, %v", got, err)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.SignIns(ctx, u.ID, 10); len(got) != 0 {
+		t.Fatalf("sign-ins survived the user: %+v", got)
 	}
 }
 
