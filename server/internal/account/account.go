@@ -138,6 +138,7 @@ func New(c Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	go dummyHash() // ready before the first sign-in, so that one is not slower
 	if c.PlaceholderToken != "" {
 		if c.PlaceholderUser == "" {
 			s.placeUser = "owner@localhost"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"github.com/alexedwards/argon2id"
 )
@@ -18,13 +19,13 @@ var hashing = make(chan struct{}, 2*runtime.NumCPU())
 
 // dummyHash is compared against when there is no account (or no
 // password), so the answer takes as long as for a real account.
-var dummyHash = func() string {
+var dummyHash = sync.OnceValue(func() string {
 	h, err := argon2id.CreateHash("framecast dummy password", passwordParams)
 	if err != nil {
 		panic(err)
 	}
 	return h
-}()
+})
 
 func hashPassword(ctx context.Context, pw string) (string, error) {
 	if err := acquire(ctx); err != nil {
@@ -47,7 +48,7 @@ func passwordMatches(ctx context.Context, pw, hash string) (bool, error) {
 	defer func() { <-hashing }()
 	real := hash != ""
 	if !real {
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	ok, err := argon2id.ComparePasswordAndHash(pw, hash)
 	if err != nil {

@@ -78,6 +78,10 @@ func (s *Service) register(ctx context.Context, u store.User) error {
 	case err != nil:
 		return err
 	case old.Verified():
+		// Limited like confirmation mails, so sign-ups cannot flood an inbox.
+		if err := s.allow(ctx, limitVerifyUser, old.ID); err != nil {
+			return nil
+		}
 		s.send(existingAccountMail(old.Email, old.Name, s.link("/signin"), s.link("/reset")))
 		return nil
 	default:
