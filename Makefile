@@ -61,7 +61,9 @@ test-frontend: setup
 	cd frontend && npm run --silent typecheck && npm test --silent
 
 test-go: frontend
-	go test -count=1 -timeout 15m ./shared/... ./server/... ./desktop/...
+	@# One package at a time: capture tests assert 1080p30 frame rates and A/V
+	@# sync, which another package encoding video beside them would break.
+	go test -p 1 -count=1 -timeout 20m ./shared/... ./server/... ./desktop/...
 
 test: lint test-frontend test-go build-windows ## set up, then run every test (Go, frontend, GUI under Xvfb) and check the Windows build
 
