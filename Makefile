@@ -63,6 +63,7 @@ test-frontend: setup
 test-go: frontend
 	@# One package at a time: capture tests assert 1080p30 frame rates and A/V
 	@# sync, which another package encoding video beside them would break.
+	go build ./shared/... ./server/... ./desktop/...  # compile in parallel first
 	go test -p 1 -count=1 -timeout 20m ./shared/... ./server/... ./desktop/...
 
 test: lint test-frontend test-go build-windows ## set up, then run every test (Go, frontend, GUI under Xvfb) and check the Windows build
