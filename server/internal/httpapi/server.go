@@ -24,6 +24,7 @@ import (
 
 	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/media"
+	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/server/web"
 	"framecast.dev/shared/api"
@@ -35,6 +36,7 @@ type Deps struct {
 	Store           store.Store
 	Media           *media.Service
 	Accounts        *account.Service
+	Share           *share.Service
 	TrustedProxies  []netip.Prefix // whose X-Forwarded-For is believed
 	DataDir         string         // checked for writability by /readyz
 	BaseURL         string
@@ -49,6 +51,7 @@ type Server struct {
 	store      store.Store
 	media      *media.Service
 	accounts   *account.Service
+	share      *share.Service
 	dataDir    string
 	baseURL    string
 	maxBody    int64
@@ -78,6 +81,7 @@ func New(d Deps) (*Server, error) {
 		store:      d.Store,
 		media:      d.Media,
 		accounts:   d.Accounts,
+		share:      d.Share,
 		proxies:    d.TrustedProxies,
 		dataDir:    d.DataDir,
 		baseURL:    strings.TrimRight(d.BaseURL, "/"),
