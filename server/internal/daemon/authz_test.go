@@ -317,6 +317,12 @@ func matrixRows() []matrixRow {
 			return strings.TrimPrefix(f.readyVideo.ShareURL, f.ts.URL) + rest
 		}
 	}
+	embed := func(f *matrixFixture, _ principal) string {
+		return strings.Replace(strings.TrimPrefix(f.readyVideo.ShareURL, f.ts.URL), "/v/", "/embed/", 1)
+	}
+	oembed := func(f *matrixFixture, _ principal) string {
+		return "/oembed?url=" + url.QueryEscape(f.readyVideo.ShareURL)
+	}
 	perPrincipal := func(prefix string) func(*matrixFixture, principal) url.Values {
 		return func(f *matrixFixture, p principal) url.Values {
 			return url.Values{"email": {fmt.Sprintf("%s-%d@new.example", prefix, p)}, "name": {"New"}, "password": {testPassword}}
@@ -331,6 +337,23 @@ func matrixRows() []matrixRow {
 		{method: "GET", route: "/v/:slug/playlist.m3u8", path: share("/playlist.m3u8"), want: all(ok)},
 		{method: "GET", route: "/v/:slug/init.mp4", path: share("/init.mp4"), want: all(ok)},
 		{method: "GET", route: "/v/:slug/seg/:file", path: share("/seg/0.m4s"), want: all(ok)},
+		// Share pages (the fixture's video is public, in a personal
+		// library, and its fake segments make no thumbnail, GIF or MP4).
+		{method: "POST", route: "/v/:slug", path: share(""), form: values("password", "x"), want: all(ok)},
+		{method: "GET", route: "/embed/:slug", path: embed, want: all(ok)},
+		{method: "POST", route: "/embed/:slug", path: embed, form: values("password", "x"), want: all(ok)},
+		{method: "GET", route: "/oembed", path: oembed, want: all(ok)},
+		{method: "GET", route: "/v/:slug/thumbnail.jpg", path: share("/thumbnail.jpg"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/preview.gif", path: share("/preview.gif"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/download", path: share("/download"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/logo", path: share("/logo"), want: all(missing)},
+		// A public video takes no grant; forged ones open nothing.
+		{method: "GET", route: "/v/:slug/g/:grant/playlist.m3u8", path: share("/g/1-AAAA/playlist.m3u8"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/g/:grant/init.mp4", path: share("/g/1-AAAA/init.mp4"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/g/:grant/seg/:file", path: share("/g/1-AAAA/seg/0.m4s"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/g/:grant/thumbnail.jpg", path: share("/g/1-AAAA/thumbnail.jpg"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/g/:grant/download", path: share("/g/1-AAAA/download"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/g/:grant/logo", path: share("/g/1-AAAA/logo"), want: all(missing)},
 
 		// Signing up, in and out, links from mails: open to all.
 		{method: "GET", route: "/", want: all(see)},
