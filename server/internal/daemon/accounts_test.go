@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"framecast.dev/server/internal/config"
+	"framecast.dev/shared/api"
 )
 
 func TestSignUpConfirmSignIn(t *testing.T) {
@@ -176,6 +177,46 @@ func TestRateLimitsAcrossReplicas(t *testing.T) {
 			t.Fatalf("reset %d: %d", i+1, a.Status)
 		}
 	}
+}
+
+// TestReplicasShareSignIns: a session, a form token, a desktop sign-in
+// and a device token made on one server work on another server of the
+// same database: nothing of it lives in one process.
+func TestReplicasShareSignIns(t *testing.T) {
+	clk := newClock()
+	ts1, smtp := startAccounts(t, clk)
+	db := ts1.d.cfg.DatabaseURL
+	ts2, _ := startAccounts(t, clk, func(c *config.Config) { c.DatabaseURL = db; c.BlobURL = ts1.d.cfg.BlobURL })
+	p := signUp(t, ts1, smtp, "Rey", "rey@example.com")
+	// Cookies are per host, not per port: the same browser talks to both.
+	want(t, p.get(ts2.URL+"/profile"), http.StatusOK, "Rey")
+	wantRedirect(t, p.post(ts2.URL+"/profile", url.Values{"name": {"Rey Two"}, "email": {"rey@example.com"}}), "/profile?notice=saved")
+	want(t, p.get(ts1.URL+"/profile"), http.StatusOK, "Rey Two")
+
+	ctx := t.Context()
+	app := api.NewClient(ts1.URL, "")
+	auth, err := app.StartDeviceSignIn(ctx, "replica laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, p.get(ts2.URL+"/device?code="+auth.UserCode), http.StatusOK, "replica laptop")
+	wantRedirect(t, p.post(ts2.URL+"/device", url.Values{"code": {auth.UserCode}, "decision": {"approve"}}), "/devices")
+	tok, err := app.PollDeviceToken(ctx, auth.DeviceCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	on2 := api.NewClient(ts2.URL, tok.AccessToken)
+	if me, err := on2.Me(ctx); err != nil || me.User.Email != "rey@example.com" {
+		t.Fatalf("token on the other replica: %+v, %v", me, err)
+	}
+	// Revoked on one, refused by the other at once.
+	wantRedirect(t, p.post(ts1.URL+"/devices/"+tok.Device.ID+"/revoke", nil), "/devices")
+	if _, err := on2.Me(ctx); !api.IsCode(err, api.CodeUnauthorized) {
+		t.Fatalf("revoked token on the other replica: %v", err)
+	}
+	// Signed out on one, out on both.
+	wantRedirect(t, p.post(ts2.URL+"/signout", nil), "/signin")
+	wantRedirect(t, p.get(ts1.URL+"/profile"), "/signin")
 }
 
 func TestCSRFAndCookies(t *testing.T) {
