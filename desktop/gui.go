@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"framecast.dev/desktop/internal/settings"
 )
@@ -48,7 +50,8 @@ func runGUI(assets fs.FS) int {
 		MinHeight:        480,
 		AssetServer:      serve,
 		BackgroundColour: &options.RGBA{R: 255, G: 255, B: 255, A: 255},
-		OnStartup:        app.startup,
+		OnStartup:        func(ctx context.Context) { app.startup(ctx, wailsShell{ctx}, dir) },
+		OnShutdown:       app.shutdown,
 		Bind:             []any{app},
 		Linux: &linux.Options{
 			ProgramName: "framecast",
@@ -67,3 +70,12 @@ func exists(fsys fs.FS, name string) bool {
 	_, err := fs.Stat(fsys, name)
 	return err == nil
 }
+
+// wailsShell is the window toolkit as the app sees it.
+type wailsShell struct{ ctx context.Context }
+
+func (w wailsShell) Emit(name string, data ...any)  { runtime.EventsEmit(w.ctx, name, data...) }
+func (w wailsShell) SetClipboard(text string) error { return runtime.ClipboardSetText(w.ctx, text) }
+func (w wailsShell) OpenURL(url string)             { runtime.BrowserOpenURL(w.ctx, url) }
+func (w wailsShell) ShowWindow()                    { runtime.WindowShow(w.ctx) }
+func (w wailsShell) Quit()                          { runtime.Quit(w.ctx) }

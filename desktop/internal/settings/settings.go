@@ -18,6 +18,9 @@ const DefaultServerURL = "http://127.0.0.1:8080"
 // Settings are what the user chooses in the Settings screen.
 type Settings struct {
 	ServerURL string `json:"serverURL"`
+	// Hotkey starts and stops recording, e.g. "Ctrl+Shift+R"; "" is the
+	// default (hotkey.Default).
+	Hotkey string `json:"hotkey,omitempty"`
 }
 
 // fileContents is settings.json: the settings plus the device token, which
