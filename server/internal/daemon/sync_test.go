@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
 )
@@ -125,6 +126,19 @@ func (ts *testServer) blobFiles(t *testing.T, videoID string) []string {
 		}
 		return nil
 	})
+	return out
+}
+
+// blobFilesUnder lists the stored blobs under a key prefix (a folder).
+func (ts *testServer) blobFilesUnder(t *testing.T, prefix string) []string {
+	t.Helper()
+	var out []string
+	for info, err := range ts.d.blobs.List(context.Background(), prefix+"/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, info.Key)
+	}
 	return out
 }
 
@@ -324,8 +338,8 @@ func TestResumeAfterCut(t *testing.T) {
 	if err != nil || !seg.Stored {
 		t.Fatalf("final PATCH = %+v, %v", seg, err)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(ts.DataDir, "uploads", r.video.ID)); len(entries) != 0 {
-		t.Fatalf("staging files left: %v", entries)
+	if staged := ts.blobFilesUnder(t, "uploads/"+r.video.ID); len(staged) != 0 {
+		t.Fatalf("staged parts left: %v", staged)
 	}
 
 	r.put(t, ts, api.InitSegment)
@@ -526,20 +540,29 @@ func TestMalformedIDs(t *testing.T) {
 // Offset == Length always means stored.
 func TestHeadCommitsStagedUpload(t *testing.T) {
 	ts := start(t)
+	ctx := context.Background()
 	r := newRecording(t, ts, 3000)
 	b := r.seal[0]
-	dir := filepath.Join(ts.DataDir, "uploads", r.video.ID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// What a replica leaves when it stops between staging the last byte
+	// and storing the segment.
+	if err := ts.d.blobs.Put(ctx, fmt.Sprintf("uploads/%s/0/%s-%d", r.video.ID, sum(b), len(b)), bytes.NewReader(b)); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "0.part"), b, 0o600)
-	os.WriteFile(filepath.Join(dir, "0.json"), []byte(fmt.Sprintf(`{"sha256":%q,"length":%d}`, sum(b), len(b))), 0o600)
-	st, err := ts.client.SegmentState(context.Background(), r.video.ID, 0)
+	if err := ts.d.store.StartUpload(ctx, store.Upload{VideoID: r.video.ID, Index: 0, SHA256: sum(b), Length: int64(len(b)), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.d.store.AdvanceUpload(ctx, r.video.ID, 0, 0, int64(len(b)), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ts.client.SegmentState(ctx, r.video.ID, 0)
 	if err != nil || !st.Stored() {
 		t.Fatalf("HEAD = %+v, %v", st, err)
 	}
-	v, err := ts.client.Video(context.Background(), r.video.ID)
+	v, err := ts.client.Video(ctx, r.video.ID)
 	if err != nil || len(v.Segments) != 1 || v.Segments[0].SHA256 != sum(b) {
 		t.Fatalf("status = %+v, %v", v, err)
+	}
+	if staged := ts.blobFilesUnder(t, "uploads/"+r.video.ID); len(staged) != 0 {
+		t.Fatalf("staged parts left: %v", staged)
 	}
 }

@@ -37,7 +37,7 @@ func newTestServer(t *testing.T, extra func(a *fiber.App)) (string, *bytes.Buffe
 	}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	m, err := media.New(media.Config{Store: st, Blobs: blobs, KEK: seal.NewKey(), UploadsDir: filepath.Join(dir, "uploads"),
+	m, err := media.New(media.Config{Store: st, Blobs: blobs, KEK: seal.NewKey(), SpoolDir: filepath.Join(dir, "spool"),
 		BaseURL: "http://x", MaxSegmentBytes: 1 << 20, Log: log})
 	if err != nil {
 		t.Fatal(err)

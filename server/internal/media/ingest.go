@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/api"
@@ -46,12 +45,6 @@ type Progress struct {
 	// New is true when this call stored the segment (201), false when it
 	// was already stored (200).
 	New bool
-}
-
-// uploadMeta is kept beside a staged upload.
-type uploadMeta struct {
-	SHA256 string `json:"sha256"`
-	Length int64  `json:"length"`
 }
 
 func (s *Service) checkUpload(u *Upload) error {
@@ -88,7 +81,9 @@ func storedProgress(seg store.Segment, sha string) (Progress, error) {
 }
 
 // WriteSegment receives (part of) a sealed segment. When the last byte has
-// arrived the segment is checked (hash, seal header) and stored.
+// arrived the segment is checked (hash, seal header) and stored. A request
+// that ends early keeps what arrived: it is staged in the blob store and
+// counted in the database, so a PATCH on any replica continues from there.
 func (s *Service) WriteSegment(ctx context.Context, u Upload, body io.Reader) (Progress, error) {
 	if err := s.checkUpload(&u); err != nil {
 		return Progress{}, err
@@ -97,7 +92,7 @@ func (s *Service) WriteSegment(ctx context.Context, u Upload, body io.Reader) (P
 	if err != nil {
 		return Progress{}, err
 	}
-	// Before taking the lock: a repeated PUT of a stored segment must not
+	// Before taking the lease: a repeated PUT of a stored segment must not
 	// disturb anything, and is answered without reading the body.
 	if seg, err := s.store.Segment(ctx, v.ID, int(u.Index)); err == nil {
 		return storedProgress(seg, u.SHA256)
@@ -108,7 +103,10 @@ func (s *Service) WriteSegment(ctx context.Context, u Upload, body io.Reader) (P
 		return Progress{}, fail(KindFinalized, "Video %s is finalized; segments cannot be added.", v.ID)
 	}
 
-	release, ok := s.locks.acquire(v.ID+"/"+u.Index.String(), u.Abort)
+	release, ok, err := s.leases.acquire(ctx, leaseName(v.ID, u.Index), u.Abort)
+	if err != nil {
+		return Progress{}, fmt.Errorf("segment %s: %w", u.Index, err)
+	}
 	if !ok {
 		return Progress{}, fail(KindBusy, "Another request is uploading segment %s; retry shortly.", u.Index)
 	}
@@ -120,61 +118,55 @@ func (s *Service) WriteSegment(ctx context.Context, u Upload, body io.Reader) (P
 		return Progress{}, err
 	}
 
-	partPath, metaPath := s.uploadPaths(v.ID, u.Index)
-	var part *os.File
+	var up store.Upload
 	if u.Resume {
-		meta, err := readMeta(metaPath)
-		if errors.Is(err, fs.ErrNotExist) {
+		up, err = s.store.Upload(ctx, v.ID, int(u.Index))
+		if errors.Is(err, store.ErrNotFound) {
 			return Progress{}, fail(KindNotFound, "No upload of segment %s is in progress; PUT it.", u.Index)
 		}
 		if err != nil {
 			return Progress{}, err
 		}
-		if meta.SHA256 != u.SHA256 || meta.Length != u.Length {
+		if up.SHA256 != u.SHA256 || up.Length != u.Length {
 			return Progress{}, fail(KindSHA256Conflict,
 				"The upload in progress for segment %s has another SHA-256 or length; PUT to start over.", u.Index)
 		}
-		part, err = os.OpenFile(partPath, os.O_WRONLY|os.O_APPEND, 0o600)
-		if errors.Is(err, fs.ErrNotExist) {
-			return Progress{}, fail(KindNotFound, "No upload of segment %s is in progress; PUT it.", u.Index)
-		}
-		if err != nil {
-			return Progress{}, fmt.Errorf("resume upload: %w", err)
-		}
-		fi, err := part.Stat()
-		if err != nil {
-			part.Close()
-			return Progress{}, fmt.Errorf("resume upload: %w", err)
-		}
-		if fi.Size() != u.Offset {
-			part.Close()
-			return Progress{}, &Error{Kind: KindOffsetMismatch, Offset: fi.Size(),
-				Message: fmt.Sprintf("The server holds %d bytes of segment %s, not %d.", fi.Size(), u.Index, u.Offset)}
+		if up.Received != u.Offset {
+			return Progress{}, &Error{Kind: KindOffsetMismatch, Offset: up.Received,
+				Message: fmt.Sprintf("The server holds %d bytes of segment %s, not %d.", up.Received, u.Index, u.Offset)}
 		}
 	} else {
 		if u.Offset != 0 {
 			return Progress{}, fail(KindInvalid, "A PUT starts at offset 0; use PATCH to resume.")
 		}
-		if err := os.MkdirAll(filepath.Dir(partPath), 0o700); err != nil {
-			return Progress{}, fmt.Errorf("stage upload: %w", err)
-		}
-		part, err = os.OpenFile(partPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
-		if err != nil {
-			return Progress{}, fmt.Errorf("stage upload: %w", err)
-		}
-		if err := writeMeta(metaPath, uploadMeta{SHA256: u.SHA256, Length: u.Length}); err != nil {
-			part.Close()
+		_, prevErr := s.store.Upload(ctx, v.ID, int(u.Index))
+		up = store.Upload{VideoID: v.ID, Index: int(u.Index), SHA256: u.SHA256, Length: u.Length, UpdatedAt: s.now().UTC()}
+		if err := s.store.StartUpload(ctx, up); err != nil {
 			return Progress{}, err
+		}
+		if prevErr == nil {
+			s.discardStaged(ctx, v.ID, u.Index)
 		}
 	}
 
-	// Hash as the bytes stream by when the upload starts at 0, the common
-	// case; a resumed upload is hashed from the staged file at the end.
+	// This request's bytes go to a local spool file first: the common
+	// case (the whole segment in one request) then goes from there to
+	// the blob store in one write.
+	spool, err := os.CreateTemp(s.spool, "upload-*")
+	if err != nil {
+		return Progress{}, fmt.Errorf("spool upload: %w", err)
+	}
+	defer func() {
+		spool.Close()
+		os.Remove(spool.Name())
+	}()
+	// Hash as the bytes stream by when the upload starts at 0; a resumed
+	// upload is hashed from its staged part and the spool at the end.
 	var h hash.Hash
-	w := io.Writer(part)
+	w := io.Writer(spool)
 	if u.Offset == 0 {
 		h = sha256.New()
-		w = io.MultiWriter(part, h)
+		w = io.MultiWriter(spool, h)
 	}
 	want := u.Length - u.Offset
 	n, copyErr := io.Copy(w, io.LimitReader(body, want))
@@ -183,92 +175,197 @@ func (s *Service) WriteSegment(ctx context.Context, u Upload, body io.Reader) (P
 		// The client must not send more than it announced.
 		var one [1]byte
 		if m, _ := io.ReadFull(body, one[:]); m > 0 {
-			part.Truncate(u.Offset + n)
-			part.Close()
 			return Progress{}, fail(KindInvalid, "The body runs past Upload-Length %d.", u.Length)
 		}
 	}
-	// Keep what arrived, durably, so a resume can count on it.
-	syncErr := part.Sync()
-	closeErr := part.Close()
 	offset := u.Offset + n
+	if copyErr == nil && offset == u.Length {
+		var sum []byte
+		if h != nil {
+			sum = h.Sum(nil)
+		}
+		return s.commit(ctx, v, up, spool, sum)
+	}
+
+	// Keep what arrived, even though the client has gone: the request's
+	// context may end with it.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if n > 0 {
+		if err := s.stage(sctx, up, spool, n); err != nil {
+			return Progress{}, err
+		}
+	}
 	if copyErr != nil {
 		return Progress{}, &Error{Kind: KindInterrupted, Offset: offset, Err: copyErr,
 			Message: fmt.Sprintf("The upload of segment %s stopped at byte %d; resume with PATCH.", u.Index, offset)}
 	}
-	if err := errors.Join(syncErr, closeErr); err != nil {
-		return Progress{}, fmt.Errorf("stage upload: %w", err)
-	}
-	if offset < u.Length {
-		return Progress{Index: u.Index, SHA256: u.SHA256, Length: u.Length, Offset: offset}, nil
-	}
-	var sum []byte
-	if h != nil {
-		sum = h.Sum(nil)
-	}
-	return s.commit(ctx, v, u.Index, uploadMeta{SHA256: u.SHA256, Length: u.Length}, sum)
+	return Progress{Index: u.Index, SHA256: u.SHA256, Length: u.Length, Offset: offset}, nil
 }
 
-// commit checks a completely staged segment and moves it to the blob
-// store. The lock for the segment is held. sum is the SHA-256 if already
-// computed. Whatever the outcome, the staged files are gone afterwards
-// unless an internal error leaves them for a retry.
-func (s *Service) commit(ctx context.Context, v store.Video, index api.SegmentIndex, meta uploadMeta, sum []byte) (Progress, error) {
-	partPath, metaPath := s.uploadPaths(v.ID, index)
-	discard := func() {
-		os.Remove(partPath)
-		os.Remove(metaPath)
+func leaseName(videoID string, index api.SegmentIndex) string {
+	return "upload/" + videoID + "/" + index.String()
+}
+
+// stagedKey is where the first received bytes of an upload are staged. The
+// count is in the key, so a new staged part never overwrites the one the
+// database still points to.
+func stagedKey(videoID string, index api.SegmentIndex, sha string, received int64) string {
+	return stagedPrefix(videoID, index) + sha + "-" + strconv.FormatInt(received, 10)
+}
+
+func stagedPrefix(videoID string, index api.SegmentIndex) string {
+	return "uploads/" + videoID + "/" + index.String() + "/"
+}
+
+// staged opens the staged part of an upload (empty when nothing is staged).
+func (s *Service) staged(ctx context.Context, up store.Upload) (io.ReadCloser, error) {
+	if up.Received == 0 {
+		return io.NopCloser(strings.NewReader("")), nil
 	}
-	f, err := os.Open(partPath)
+	rc, err := s.blobs.Get(ctx, stagedKey(up.VideoID, api.SegmentIndex(up.Index), up.SHA256, up.Received))
+	if err != nil {
+		return nil, fmt.Errorf("staged part of segment %s: %w", api.SegmentIndex(up.Index), err)
+	}
+	return rc, nil
+}
+
+// stage appends the spool's n bytes to the upload's staged part: the
+// staged part and the spool are written to a new staged object, the
+// database is moved on to it, and the old object removed.
+func (s *Service) stage(ctx context.Context, up store.Upload, spool *os.File, n int64) error {
+	index := api.SegmentIndex(up.Index)
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("stage segment %s: %w", index, err)
+	}
+	old, err := s.staged(ctx, up)
+	if err != nil {
+		return err
+	}
+	defer old.Close()
+	to := up.Received + n
+	key := stagedKey(up.VideoID, index, up.SHA256, to)
+	if err := s.blobs.Put(ctx, key, io.MultiReader(old, io.LimitReader(spool, n))); err != nil {
+		return fmt.Errorf("stage segment %s: %w", index, err)
+	}
+	if err := s.store.AdvanceUpload(ctx, up.VideoID, up.Index, up.Received, to, s.now().UTC()); err != nil {
+		_ = s.blobs.Delete(ctx, key)
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			return fail(KindBusy, "Segment %s was changed by another request meanwhile; ask HEAD where it stands.", index)
+		}
+		return fmt.Errorf("stage segment %s: %w", index, err)
+	}
+	if up.Received > 0 {
+		if err := s.blobs.Delete(ctx, stagedKey(up.VideoID, index, up.SHA256, up.Received)); err != nil {
+			s.log.Warn("remove replaced staged part", "video_id", up.VideoID, "index", index.String(), "err", err)
+		}
+	}
+	return nil
+}
+
+// discardStaged removes every staged part of a segment, including ones a
+// replica that crashed mid-way left behind.
+func (s *Service) discardStaged(ctx context.Context, videoID string, index api.SegmentIndex) {
+	for info, err := range s.blobs.List(ctx, stagedPrefix(videoID, index)) {
+		if err != nil {
+			s.log.Warn("list staged parts", "video_id", videoID, "index", index.String(), "err", err)
+			return
+		}
+		if err := s.blobs.Delete(ctx, info.Key); err != nil {
+			s.log.Warn("remove staged part", "video_id", videoID, "index", index.String(), "err", err)
+		}
+	}
+}
+
+// commit checks a complete upload (its staged part followed by spool, which
+// may be nil) and stores it. The lease for the segment is held. sum is the
+// SHA-256 if already computed. A bad upload is discarded; an internal
+// error leaves the staged part for a retry.
+func (s *Service) commit(ctx context.Context, v store.Video, up store.Upload, spool *os.File, sum []byte) (Progress, error) {
+	index := api.SegmentIndex(up.Index)
+	discard := func() {
+		_ = s.store.DeleteUpload(ctx, v.ID, up.Index)
+		if up.Received > 0 {
+			s.discardStaged(ctx, v.ID, index)
+		}
+	}
+	// whole opens the segment from its first byte.
+	whole := func() (io.Reader, func(), error) {
+		old, err := s.staged(ctx, up)
+		if err != nil {
+			return nil, nil, err
+		}
+		if spool == nil {
+			return old, func() { old.Close() }, nil
+		}
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			old.Close()
+			return nil, nil, err
+		}
+		if up.Received == 0 {
+			// The spool alone, as a file, so the blob store sees its size.
+			old.Close()
+			return spool, func() {}, nil
+		}
+		return io.MultiReader(old, spool), func() { old.Close() }, nil
+	}
+
+	r, done, err := whole()
 	if err != nil {
 		return Progress{}, fmt.Errorf("commit segment %s: %w", index, err)
 	}
-	defer f.Close()
+	var headerErr error
 	if sum == nil {
 		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
+		tee := io.TeeReader(r, h)
+		headerErr = checkHeader(tee, v.RecordingID, index)
+		if _, err := io.Copy(h, r); err != nil {
+			done()
 			return Progress{}, fmt.Errorf("commit segment %s: hash: %w", index, err)
 		}
 		sum = h.Sum(nil)
+	} else {
+		headerErr = checkHeader(r, v.RecordingID, index)
 	}
-	if got := hex.EncodeToString(sum); got != meta.SHA256 {
+	done()
+	if got := hex.EncodeToString(sum); got != up.SHA256 {
 		discard()
 		s.metrics.refused.WithLabelValues("checksum").Inc()
 		return Progress{}, fail(KindChecksumMismatch,
-			"Segment %s arrived with SHA-256 %s, not %s as announced; PUT it again.", index, got, meta.SHA256)
+			"Segment %s arrived with SHA-256 %s, not %s as announced; PUT it again.", index, got, up.SHA256)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Progress{}, fmt.Errorf("commit segment %s: %w", index, err)
-	}
-	if err := checkHeader(f, v.RecordingID, index); err != nil {
+	if headerErr != nil {
 		discard()
 		s.metrics.refused.WithLabelValues("seal").Inc()
-		return Progress{}, err
+		return Progress{}, headerErr
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+
+	if r, done, err = whole(); err != nil {
 		return Progress{}, fmt.Errorf("commit segment %s: %w", index, err)
 	}
-	key := blobKey(v.ID, index, meta.SHA256)
-	if err := s.blobs.Put(ctx, key, f); err != nil {
+	key := blobKey(v.ID, index, up.SHA256)
+	err = s.blobs.Put(ctx, key, r)
+	done()
+	if err != nil {
 		return Progress{}, fmt.Errorf("commit segment %s: %w", index, err)
 	}
 	seg, added, err := s.store.AddSegment(ctx, store.Segment{
-		VideoID: v.ID, Index: int(index), Size: meta.Length, SHA256: meta.SHA256, CreatedAt: s.now().UTC(),
+		VideoID: v.ID, Index: up.Index, Size: up.Length, SHA256: up.SHA256, CreatedAt: s.now().UTC(),
 	})
 	if err != nil {
 		return Progress{}, fmt.Errorf("commit segment %s: %w", index, err)
 	}
 	discard()
 	if !added {
-		// Another server replica stored this index first.
-		if seg.SHA256 != meta.SHA256 {
+		// Another replica stored this index first.
+		if seg.SHA256 != up.SHA256 {
 			_ = s.blobs.Delete(ctx, key)
 		}
-		return storedProgress(seg, meta.SHA256)
+		return storedProgress(seg, up.SHA256)
 	}
 	s.metrics.stored.Inc()
-	s.log.Debug("segment stored", "video_id", v.ID, "index", index.String(), "size", meta.Length)
-	return Progress{Index: index, SHA256: meta.SHA256, Length: meta.Length, Offset: meta.Length, Stored: true, New: true}, nil
+	s.log.Debug("segment stored", "video_id", v.ID, "index", index.String(), "size", up.Length)
+	return Progress{Index: index, SHA256: up.SHA256, Length: up.Length, Offset: up.Length, Stored: true, New: true}, nil
 }
 
 // checkHeader checks, without the key, that the staged bytes are a sealed
@@ -286,9 +383,9 @@ func checkHeader(r io.Reader, recordingID string, index api.SegmentIndex) error 
 	return nil
 }
 
-// UploadState says how much of a segment the server holds. A staged upload
-// that is complete but was never committed (the server stopped in
-// between) is committed now, so Offset == Length always means stored.
+// UploadState says how much of a segment the server holds, whichever
+// replica received it. A staged upload that is complete but was never
+// committed is committed now, so Offset == Length always means stored.
 func (s *Service) UploadState(ctx context.Context, videoID string, index api.SegmentIndex) (Progress, error) {
 	if !index.Valid() {
 		return Progress{}, fail(KindInvalid, "Segment index %d is out of range.", index)
@@ -302,75 +399,40 @@ func (s *Service) UploadState(ctx context.Context, videoID string, index api.Seg
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Progress{}, err
 	}
-	partPath, metaPath := s.uploadPaths(v.ID, index)
-	meta, err := readMeta(metaPath)
-	if errors.Is(err, fs.ErrNotExist) {
+	up, err := s.store.Upload(ctx, v.ID, int(index))
+	if errors.Is(err, store.ErrNotFound) {
 		return Progress{}, fail(KindNotFound, "No upload of segment %s has started.", index)
 	}
 	if err != nil {
 		return Progress{}, err
 	}
-	fi, err := os.Stat(partPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Progress{}, fail(KindNotFound, "No upload of segment %s has started.", index)
-	}
-	if err != nil {
-		return Progress{}, fmt.Errorf("upload state: %w", err)
-	}
-	p := Progress{Index: index, SHA256: meta.SHA256, Length: meta.Length, Offset: fi.Size()}
-	if fi.Size() < meta.Length {
+	p := Progress{Index: index, SHA256: up.SHA256, Length: up.Length, Offset: up.Received}
+	if up.Received < up.Length {
 		return p, nil
 	}
-	release, ok := s.locks.acquire(v.ID+"/"+index.String(), nil)
-	if !ok {
-		return p, nil
+	release, ok, err := s.leases.acquire(ctx, leaseName(v.ID, index), nil)
+	if err != nil || !ok {
+		return p, err
 	}
 	defer release()
-	// The request that wrote the last byte may have committed meanwhile.
+	// The request that staged the last byte may have committed meanwhile.
 	if seg, err := s.store.Segment(ctx, v.ID, int(index)); err == nil {
 		return storedProgress(seg, seg.SHA256)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Progress{}, err
 	}
-	if meta, err = readMeta(metaPath); errors.Is(err, fs.ErrNotExist) {
+	if up, err = s.store.Upload(ctx, v.ID, int(index)); errors.Is(err, store.ErrNotFound) {
 		return Progress{}, fail(KindNotFound, "No upload of segment %s is in progress.", index)
 	} else if err != nil {
 		return Progress{}, err
 	}
-	if fi, err := os.Stat(partPath); err != nil || fi.Size() != meta.Length {
-		return Progress{}, fail(KindNotFound, "No complete upload of segment %s is waiting.", index)
+	if up.Received != up.Length {
+		return Progress{Index: index, SHA256: up.SHA256, Length: up.Length, Offset: up.Received}, nil
 	}
-	p, err = s.commit(ctx, v, index, meta, nil)
+	p, err = s.commit(ctx, v, up, nil, nil)
 	if IsKind(err, KindChecksumMismatch) || IsKind(err, KindBadSeal) {
 		// The bytes were bad and are gone: start over.
 		return Progress{}, fail(KindNotFound, "No upload of segment %s is in progress.", index)
 	}
 	return p, err
-}
-
-func readMeta(path string) (uploadMeta, error) {
-	var m uploadMeta
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return m, err
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("upload metadata %s: %w", path, err)
-	}
-	return m, nil
-}
-
-func writeMeta(path string, m uploadMeta) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("stage upload: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("stage upload: %w", err)
-	}
-	return nil
 }

@@ -6,8 +6,11 @@
 // Sealed segments are stored exactly as uploaded in the blob store, under
 // content-addressed keys (videos/<id>/<index>-<sha256>), so two different
 // uploads for one index can never overwrite each other; the database row
-// says which one counts. Uploads in progress are staged in
-// <data dir>/uploads until complete.
+// says which one counts. Uploads in progress are shared by every server
+// replica: what arrived is staged in the blob store (uploads/...) and
+// counted in the database, and a database lease lets one request at a
+// time write a segment (see lock.go). Only the request in flight is
+// spooled to local disk.
 package media
 
 import (
@@ -84,7 +87,7 @@ type Config struct {
 	Store           store.Store
 	Blobs           blob.Store
 	KEK             seal.Key
-	UploadsDir      string // staging for uploads in progress; local disk
+	SpoolDir        string // local scratch for the upload request in flight
 	BaseURL         string // for share links
 	MaxSegmentBytes int64
 	Log             *slog.Logger
@@ -101,11 +104,11 @@ type Service struct {
 	store      store.Store
 	blobs      blob.Store
 	kek        seal.Key
-	uploads    string
+	spool      string
 	baseURL    string
 	maxSegment int64
 	log        *slog.Logger
-	locks      lockTable
+	leases     *leases
 	now        func() time.Time
 	metrics    *Metrics
 	jobs       *jobs.Queue
@@ -113,26 +116,47 @@ type Service struct {
 	workDir    string
 }
 
-// New returns a Service; the uploads dir is created if needed.
+// New returns a Service; the spool dir is created if needed.
 func New(c Config) (*Service, error) {
-	if err := os.MkdirAll(c.UploadsDir, 0o700); err != nil {
-		return nil, fmt.Errorf("media: uploads dir: %w", err)
+	if err := os.MkdirAll(c.SpoolDir, 0o700); err != nil {
+		return nil, fmt.Errorf("media: spool dir: %w", err)
 	}
-	return &Service{
+	clearSpool(c.SpoolDir, c.Log)
+	s := &Service{
 		store:      c.Store,
 		blobs:      c.Blobs,
 		kek:        c.KEK,
-		uploads:    c.UploadsDir,
+		spool:      c.SpoolDir,
 		baseURL:    strings.TrimRight(c.BaseURL, "/"),
 		maxSegment: c.MaxSegmentBytes,
 		log:        c.Log,
-		locks:      lockTable{held: map[string]*holder{}},
 		now:        time.Now,
 		metrics:    newMetrics(),
 		jobs:       c.Jobs,
 		tools:      c.Tools,
 		workDir:    c.WorkDir,
-	}, nil
+	}
+	s.leases = newLeases(c.Store, c.Log, func() time.Time { return s.now() })
+	return s, nil
+}
+
+// clearSpool removes spool files an earlier run left behind when it
+// stopped mid-request. Their bytes were never acknowledged; the client
+// sends them again. Old ones only, in case another process shares the dir.
+func clearSpool(dir string, log *slog.Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !strings.HasPrefix(e.Name(), "upload-") || time.Since(info.ModTime()) < time.Hour {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			log.Warn("remove old spool file", "err", err)
+		}
+	}
 }
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -238,9 +262,4 @@ func (s *Service) video(ctx context.Context, id string) (store.Video, error) {
 
 func blobKey(videoID string, index api.SegmentIndex, sha string) string {
 	return "videos/" + videoID + "/" + index.String() + "-" + sha
-}
-
-func (s *Service) uploadPaths(videoID string, index api.SegmentIndex) (part, meta string) {
-	base := filepath.Join(s.uploads, videoID, index.String())
-	return base + ".part", base + ".json"
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"framecast.dev/server/internal/store"
 )
@@ -28,21 +26,21 @@ func (s *Service) DeleteVideo(ctx context.Context, id string) error {
 	if !ValidID(id) {
 		return fail(KindInvalid, "%q is not a video id.", id)
 	}
-	prefix := "videos/" + id + "/"
+	// Stored segments and derived files, and the staged parts of uploads
+	// in progress.
 	var keys []string
-	for info, err := range s.blobs.List(ctx, prefix) {
-		if err != nil {
-			return fmt.Errorf("delete video %s: list blobs: %w", id, err)
+	for _, prefix := range []string{"videos/" + id + "/", "uploads/" + id + "/"} {
+		for info, err := range s.blobs.List(ctx, prefix) {
+			if err != nil {
+				return fmt.Errorf("delete video %s: list blobs: %w", id, err)
+			}
+			keys = append(keys, info.Key)
 		}
-		keys = append(keys, info.Key)
 	}
 	for _, k := range keys {
 		if err := s.blobs.Delete(ctx, k); err != nil {
 			return fmt.Errorf("delete video %s: %w", id, err)
 		}
-	}
-	if err := os.RemoveAll(s.uploadDir(id)); err != nil {
-		return fmt.Errorf("delete video %s: uploads: %w", id, err)
 	}
 	if err := s.store.DeleteVideo(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("delete video %s: %w", id, err)
@@ -50,6 +48,3 @@ func (s *Service) DeleteVideo(ctx context.Context, id string) error {
 	s.log.Info("video deleted", "video_id", id, "blobs", len(keys))
 	return nil
 }
-
-// uploadDir holds a video's uploads in progress.
-func (s *Service) uploadDir(videoID string) string { return filepath.Join(s.uploads, videoID) }

@@ -101,6 +101,7 @@ type Store interface {
 	Accounts
 	Jobs
 	Sharing
+	Uploads
 
 	// CreateVideo inserts v. If a video with the same RecordingID exists,
 	// it returns that one and created=false, so a retried create is harmless
