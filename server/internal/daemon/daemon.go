@@ -23,6 +23,7 @@ import (
 	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/secrets"
+	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/seal"
 )
@@ -126,11 +127,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 
+	sh, err := share.New(share.Config{Store: d.store, Media: d.media, KEK: d.kek, BaseURL: cfg.BaseURL, Log: log})
+	if err != nil {
+		return nil, err
+	}
 	d.http, err = httpapi.New(httpapi.Deps{
 		Log:             log,
 		Store:           d.store,
 		Media:           d.media,
 		Accounts:        d.accounts,
+		Share:           sh,
 		TrustedProxies:  cfg.TrustedProxies,
 		DataDir:         cfg.DataDir,
 		BaseURL:         cfg.BaseURL,
