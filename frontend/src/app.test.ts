@@ -1,33 +1,83 @@
 import { describe, expect, it } from "vitest";
-import { mount } from "./app";
-import { Backend, Settings, validateServerURL } from "./backend";
+import { formatDuration, mount, stateLabel } from "./app";
+import { Backend, EventName, Recording, Settings, validateServerURL } from "./backend";
 
-function fakeBackend(initial: Settings) {
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+function rec(over: Partial<Recording> = {}): Recording {
+  return {
+    id: "a".repeat(32),
+    title: "Recording 2026-11-23 10:00",
+    createdAt: Date.UTC(2026, 10, 23, 10, 0),
+    seconds: 65,
+    state: "uploaded",
+    segments: 33,
+    uploaded: 33,
+    progress: 1,
+    shareURL: "https://cast.example.com/v/abc",
+    error: "",
+    localCopy: true,
+    ...over,
+  };
+}
+
+function fakeBackend(initial: Settings, recordings: Recording[] = []) {
   const saved: Settings[] = [];
+  const calls: string[] = [];
+  const handlers = new Map<EventName, ((...d: any[]) => void)[]>();
+  let library = recordings;
+  const call = (name: string) => async (...args: unknown[]) => {
+    calls.push([name, ...args].join(" "));
+  };
   const backend: Backend = {
     version: async () => "v-test",
     getSettings: async () => initial,
     saveSettings: async (s) => {
       saved.push(s);
     },
+    hasDeviceToken: async () => false,
+    saveDeviceToken: call("saveDeviceToken"),
+    warnings: async () => [],
+    recordingState: async () => "idle",
+    startRecording: call("start"),
+    stopRecording: call("stop"),
+    togglePause: async () => {
+      calls.push("pause");
+      return true;
+    },
+    cancelRecording: call("cancel"),
+    listRecordings: async () => library,
+    copyLink: call("copy"),
+    openLink: call("open"),
+    deleteLocal: call("delete"),
+    retry: call("retry"),
+    on: (name, cb) => {
+      handlers.set(name, [...(handlers.get(name) ?? []), cb]);
+    },
   };
-  return { backend, saved };
+  const emit = (name: EventName, ...data: unknown[]) => (handlers.get(name) ?? []).forEach((h) => h(...data));
+  const setLibrary = (r: Recording[]) => {
+    library = r;
+  };
+  return { backend, saved, calls, emit, setLibrary };
 }
 
 async function submit(root: HTMLElement, url: string) {
   const input = root.querySelector<HTMLInputElement>("#server-url")!;
   input.value = url;
   root.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
-  await new Promise((r) => setTimeout(r, 0));
+  await tick();
 }
+
+const q = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-testid=${id}]`)!;
 
 describe("app shell", () => {
   it("shows the title, version, empty library and the current server", async () => {
     const root = document.createElement("div");
     await mount(root, fakeBackend({ serverURL: "http://127.0.0.1:8080" }).backend);
     expect(root.querySelector("h1")!.textContent).toBe("Framecast");
-    expect(root.querySelector("[data-testid=version]")!.textContent).toBe("v-test");
-    expect(root.querySelector("[data-testid=library-empty]")).not.toBeNull();
+    expect(q(root, "version").textContent).toBe("v-test");
+    expect(q(root, "library-empty").hidden).toBe(false);
     expect(root.querySelector<HTMLInputElement>("#server-url")!.value).toBe("http://127.0.0.1:8080");
     expect(root.dataset.ready).toBe("true");
   });
@@ -38,7 +88,16 @@ describe("app shell", () => {
     await mount(root, backend);
     await submit(root, "  https://cast.example.com ");
     expect(saved).toEqual([{ serverURL: "https://cast.example.com" }]);
-    expect(root.querySelector("[data-testid=settings-status]")!.textContent).toBe("Saved.");
+    expect(q(root, "settings-status").textContent).toBe("Saved.");
+  });
+
+  it("saves the shortcut with the address", async () => {
+    const root = document.createElement("div");
+    const { backend, saved } = fakeBackend({ serverURL: "" });
+    await mount(root, backend);
+    root.querySelector<HTMLInputElement>("#hotkey")!.value = " Ctrl+Alt+R ";
+    await submit(root, "https://cast.example.com");
+    expect(saved).toEqual([{ serverURL: "https://cast.example.com", hotkey: "Ctrl+Alt+R" }]);
   });
 
   it("refuses an invalid address without saving", async () => {
@@ -47,20 +106,149 @@ describe("app shell", () => {
     await mount(root, backend);
     await submit(root, "ftp://example.com");
     expect(saved).toEqual([]);
-    expect(root.querySelector("[data-testid=settings-status]")!.textContent).toMatch(/http:\/\/ or https:\/\//);
+    expect(q(root, "settings-status").textContent).toMatch(/http:\/\/ or https:\/\//);
+  });
+
+  it("saves the device token and clears the field", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "" });
+    await mount(root, f.backend);
+    const input = root.querySelector<HTMLInputElement>("#device-token")!;
+    input.value = " tok-0123456789abcdef ";
+    q(root, "token-form").dispatchEvent(new Event("submit", { cancelable: true }));
+    await tick();
+    expect(f.calls).toEqual(["saveDeviceToken tok-0123456789abcdef"]);
+    expect(input.value).toBe("");
+    expect(q(root, "token-status").textContent).toBe("Token saved.");
+  });
+});
+
+describe("recording", () => {
+  it("counts down 3-2-1, then starts", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "" });
+    await mount(root, f.backend, { countdownStepMs: 20 });
+    q(root, "record").click();
+    await tick();
+    expect(q(root, "countdown").hidden).toBe(false);
+    expect(q(root, "countdown").textContent).toBe("3");
+    expect(q(root, "record").hidden).toBe(true);
+    expect(f.calls).toEqual([]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(f.calls).toEqual(["start"]);
+    expect(q(root, "countdown").hidden).toBe(true);
+  });
+
+  it("shows the HUD while recording and drives pause, stop and cancel", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "" });
+    await mount(root, f.backend);
+    expect(q(root, "hud").hidden).toBe(true);
+    f.emit("recording:state", "recording");
+    f.emit("recording:stats", { elapsed: 75.4, fps: 30, dropped: 0, segments: 3, micDb: -20, systemDb: -90, state: "recording" });
+    expect(q(root, "hud").hidden).toBe(false);
+    expect(q(root, "record").hidden).toBe(true);
+    expect(q(root, "elapsed").textContent).toBe("1:15");
+    q(root, "pause").click();
+    f.emit("recording:state", "paused");
+    expect(q(root, "pause").textContent).toBe("Resume");
+    expect(q(root, "hud-state").textContent).toContain("Paused");
+    q(root, "stop").click();
+    q(root, "cancel").click();
+    await tick();
+    expect(f.calls).toEqual(["pause", "stop", "cancel"]);
+    f.emit("recording:state", "idle");
+    expect(q(root, "hud").hidden).toBe(true);
+    expect(q(root, "record").hidden).toBe(false);
+  });
+
+  it("says where the recording went when it stops", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "" });
+    await mount(root, f.backend);
+    f.emit("recording:stopped", { recording: "x", title: "t", offline: true, message: "Saved offline; it will upload when the server is reachable.", seconds: 4 });
+    expect(q(root, "record-status").textContent).toContain("Saved offline");
+    f.emit("recording:stopped", { recording: "x", title: "t", offline: false, shareURL: "https://c/v/s", message: "", seconds: 4 });
+    expect(q(root, "record-status").textContent).toContain("https://c/v/s");
+  });
+
+  it("shows warnings from the Go side", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "" });
+    f.backend.warnings = async () => ["The tray icon is not available."];
+    await mount(root, f.backend);
+    f.emit("app:warning", "The shortcut is taken.");
+    expect(q(root, "warnings").textContent).toContain("tray icon");
+    expect(q(root, "warnings").textContent).toContain("shortcut is taken");
+  });
+});
+
+describe("library", () => {
+  it("lists recordings with their upload state and actions", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "" }, [
+      rec(),
+      rec({ id: "b".repeat(32), state: "failed", error: "The server refused it.", shareURL: "", localCopy: true }),
+    ]);
+    await mount(root, f.backend);
+    const items = root.querySelectorAll<HTMLElement>("[data-testid=library-item]");
+    expect(items.length).toBe(2);
+    expect(q(root, "library-empty").hidden).toBe(true);
+    expect(items[0].querySelector("[data-testid=item-duration]")!.textContent).toBe("1:05");
+    expect(items[0].querySelector("[data-testid=item-state]")!.textContent).toBe("Uploaded");
+    expect(items[1].querySelector("[data-testid=item-state]")!.textContent).toBe("Failed: The server refused it.");
+    expect(items[1].querySelector("[data-testid=copy]")).toBeNull();
+    expect(items[1].querySelector("[data-testid=delete]")).toBeNull();
+
+    items[0].querySelector<HTMLElement>("[data-testid=copy]")!.click();
+    items[0].querySelector<HTMLElement>("[data-testid=open]")!.click();
+    items[0].querySelector<HTMLElement>("[data-testid=delete]")!.click();
+    items[1].querySelector<HTMLElement>("[data-testid=retry]")!.click();
+    await tick();
+    expect(f.calls).toEqual([
+      "copy https://cast.example.com/v/abc",
+      "open https://cast.example.com/v/abc",
+      "delete " + "a".repeat(32),
+      "retry " + "b".repeat(32),
+    ]);
+    expect(q(root, "record-status").textContent).toBe("Link copied.");
+  });
+
+  it("refreshes when the Go side says the library changed", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "" });
+    await mount(root, f.backend);
+    expect(root.querySelectorAll("[data-testid=library-item]").length).toBe(0);
+    f.setLibrary([rec({ state: "uploading", progress: 0.42, shareURL: "" })]);
+    f.emit("library:changed");
+    await tick();
+    await tick();
+    expect(q(root, "item-state").textContent).toBe("Uploading 42%");
+  });
+});
+
+describe("formatting", () => {
+  it.each([
+    [0, "0:00"],
+    [4.6, "0:04"],
+    [65, "1:05"],
+    [3725, "1:02:05"],
+  ])("formatDuration(%s)", (s, want) => expect(formatDuration(s)).toBe(want));
+
+  it("labels every state", () => {
+    expect(stateLabel(rec({ state: "waiting" }))).toBe("Waiting to upload");
+    expect(stateLabel(rec({ state: "recording" }))).toBe("Recording…");
+    expect(stateLabel(rec({ state: "failed", error: "" }))).toBe("Failed");
   });
 });
 
 it("stays hidden when the backend fails", async () => {
   const root = document.createElement("div");
-  const backend: Backend = {
-    version: async () => "v",
-    getSettings: async () => {
-      throw new Error("no Go side");
-    },
-    saveSettings: async () => {},
+  const f = fakeBackend({ serverURL: "" });
+  f.backend.getSettings = async () => {
+    throw new Error("no Go side");
   };
-  await expect(mount(root, backend)).rejects.toThrow("no Go side");
+  await expect(mount(root, f.backend)).rejects.toThrow("no Go side");
   expect(root.dataset.ready).toBeUndefined();
 });
 

@@ -1,58 +1,284 @@
-import { Backend, validateServerURL } from "./backend";
+import { Backend, Outcome, Recording, Stats, validateServerURL } from "./backend";
+
+export interface MountOptions {
+  // countdownStepMs is the length of each step of the 3-2-1 countdown.
+  countdownStepMs?: number;
+}
+
+// formatDuration shows seconds as m:ss (or h:mm:ss).
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+// stateLabel is what the library says about a recording's upload.
+export function stateLabel(r: Recording): string {
+  switch (r.state) {
+    case "recording":
+      return "Recording…";
+    case "waiting":
+      return "Waiting to upload";
+    case "uploading":
+      return `Uploading ${Math.round(r.progress * 100)}%`;
+    case "uploaded":
+      return "Uploaded";
+    case "failed":
+      return r.error ? `Failed: ${r.error}` : "Failed";
+  }
+}
+
+function formatDate(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { testid?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  const { testid, ...rest } = props;
+  Object.assign(e, rest);
+  if (testid) e.dataset.testid = testid;
+  e.append(...children);
+  return e;
+}
 
 // mount renders the app shell into root and wires it to the backend.
-export async function mount(root: HTMLElement, backend: Backend): Promise<void> {
+export async function mount(root: HTMLElement, backend: Backend, opts: MountOptions = {}): Promise<void> {
+  const step = opts.countdownStepMs ?? 1000;
   root.innerHTML = `
     <header class="band" data-testid="band">
       <h1>Framecast</h1>
       <span class="version" data-testid="version"></span>
     </header>
+    <div class="warnings" data-testid="warnings" role="alert"></div>
     <main>
       <section class="record">
-        <button class="record-button" data-testid="record" disabled title="Recording arrives in the next release">● Record</button>
+        <button class="record-button" data-testid="record">● Record</button>
+        <div class="countdown" data-testid="countdown" hidden></div>
+        <div class="hud" data-testid="hud" hidden>
+          <span class="rec-dot" data-testid="hud-state">● REC</span>
+          <span class="elapsed" data-testid="elapsed">0:00</span>
+          <button data-testid="pause">Pause</button>
+          <button data-testid="stop">Stop</button>
+          <button data-testid="cancel">Cancel</button>
+        </div>
+        <p class="status" role="status" data-testid="record-status"></p>
       </section>
       <section class="library" aria-labelledby="library-title">
         <h2 id="library-title">Library</h2>
         <p class="empty" data-testid="library-empty">No recordings yet. Press Record to make your first one.</p>
+        <ul class="items" data-testid="library-list"></ul>
       </section>
       <section class="settings" aria-labelledby="settings-title">
         <h2 id="settings-title">Settings</h2>
         <form data-testid="settings-form" novalidate>
           <label for="server-url">Server address</label>
           <input id="server-url" name="serverURL" type="url" autocomplete="url" spellcheck="false" />
+          <label for="hotkey">Shortcut</label>
+          <input id="hotkey" name="hotkey" placeholder="Ctrl+Shift+R" spellcheck="false" />
           <button type="submit">Save</button>
           <p class="status" role="status" data-testid="settings-status"></p>
+        </form>
+        <form data-testid="token-form" novalidate>
+          <label for="device-token">Device token</label>
+          <input id="device-token" name="token" type="password" autocomplete="off" spellcheck="false" />
+          <button type="submit">Save token</button>
+          <p class="status" role="status" data-testid="token-status"></p>
         </form>
       </section>
     </main>`;
 
-  const version = root.querySelector<HTMLElement>("[data-testid=version]")!;
-  const form = root.querySelector<HTMLFormElement>("[data-testid=settings-form]")!;
+  const q = <T extends HTMLElement>(id: string) => root.querySelector<T>(`[data-testid=${id}]`)!;
+  const version = q("version");
+  const form = q<HTMLFormElement>("settings-form");
   const input = form.querySelector<HTMLInputElement>("#server-url")!;
-  const status = root.querySelector<HTMLElement>("[data-testid=settings-status]")!;
+  const hotkeyInput = form.querySelector<HTMLInputElement>("#hotkey")!;
+  const status = q("settings-status");
+  const tokenForm = q<HTMLFormElement>("token-form");
+  const tokenInput = tokenForm.querySelector<HTMLInputElement>("#device-token")!;
+  const tokenStatus = q("token-status");
+  const recordBtn = q<HTMLButtonElement>("record");
+  const countdown = q("countdown");
+  const hud = q("hud");
+  const hudState = q("hud-state");
+  const elapsed = q("elapsed");
+  const pauseBtn = q<HTMLButtonElement>("pause");
+  const recStatus = q("record-status");
+  const warnings = q("warnings");
+  const list = q("library-list");
+  const empty = q("library-empty");
 
-  const [v, settings] = await Promise.all([backend.version(), backend.getSettings()]);
+  const say = (where: HTMLElement, text: string, kind: "ok" | "error") => {
+    where.textContent = text;
+    where.dataset.kind = kind;
+  };
+  const attempt = async (where: HTMLElement, what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      say(where, `${what}: ${String(err)}`, "error");
+    }
+  };
+
+  // The recording's state, as the Go side reports it.
+  let state = "idle";
+  let counting = false;
+  const showState = (s: string) => {
+    state = s;
+    const active = s === "recording" || s === "paused" || s === "stopping";
+    hud.hidden = !active;
+    recordBtn.hidden = active || counting;
+    root.dataset.recording = s;
+    hudState.textContent = s === "paused" ? "❚❚ Paused" : s === "stopping" ? "Stopping…" : "● REC";
+    pauseBtn.textContent = s === "paused" ? "Resume" : "Pause";
+    if (s === "idle") elapsed.textContent = "0:00";
+  };
+  const showStats = (st: Stats) => {
+    elapsed.textContent = formatDuration(st.elapsed);
+  };
+
+  const renderLibrary = (recs: Recording[]) => {
+    list.replaceChildren();
+    empty.hidden = recs.length > 0;
+    for (const r of recs) {
+      const actions = el("span", { className: "actions" });
+      const act = (label: string, testid: string, fn: () => Promise<unknown>) => {
+        const b = el("button", { testid, type: "button" }, label);
+        b.addEventListener("click", () => attempt(recStatus, label, fn));
+        actions.append(b);
+      };
+      if (r.shareURL) {
+        act("Copy link", "copy", async () => {
+          await backend.copyLink(r.shareURL);
+          say(recStatus, "Link copied.", "ok");
+        });
+        act("Open", "open", () => backend.openLink(r.shareURL));
+      }
+      if (r.state === "failed" || r.state === "waiting") act("Retry", "retry", () => backend.retry(r.id));
+      if (r.localCopy && r.state === "uploaded") act("Delete local copy", "delete", () => backend.deleteLocal(r.id));
+      const progress = el("progress", { max: 1, value: r.progress });
+      progress.hidden = r.state !== "uploading";
+      const li = el(
+        "li",
+        { testid: "library-item", className: `item state-${r.state}` },
+        el("span", { className: "title", testid: "item-title" }, r.title),
+        el("span", { className: "date" }, formatDate(r.createdAt)),
+        el("span", { className: "duration", testid: "item-duration" }, formatDuration(r.seconds)),
+        el("span", { className: "upload", testid: "item-state" }, stateLabel(r)),
+        progress,
+        actions,
+      );
+      li.dataset.id = r.id;
+      list.append(li);
+    }
+  };
+  let refreshing: Promise<void> | null = null;
+  let again = false;
+  const refresh = async (): Promise<void> => {
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        again = false;
+        try {
+          renderLibrary(await backend.listRecordings());
+        } catch (err) {
+          say(recStatus, `Could not read the library: ${String(err)}`, "error");
+        }
+      } while (again);
+    })();
+    try {
+      await refreshing;
+    } finally {
+      refreshing = null;
+    }
+  };
+
+  const addWarning = (msg: string) => {
+    warnings.append(el("p", { className: "warning" }, msg));
+  };
+
+  const [v, settings, ws, st, hasToken] = await Promise.all([
+    backend.version(),
+    backend.getSettings(),
+    backend.warnings(),
+    backend.recordingState(),
+    backend.hasDeviceToken(),
+  ]);
   version.textContent = v;
   input.value = settings.serverURL;
+  hotkeyInput.value = settings.hotkey ?? "";
+  tokenInput.placeholder = hasToken ? "A token is saved" : "Paste the token from the server";
+  ws.forEach(addWarning);
+  showState(st);
   // The shell stays hidden until the Go side has answered, so a visible
   // window means the app really works (the GUI smoke test relies on it).
   root.dataset.ready = "true";
+  await refresh();
+
+  backend.on("recording:state", (s: string) => showState(s));
+  backend.on("recording:stats", (s: Stats) => showStats(s));
+  backend.on("library:changed", () => void refresh());
+  backend.on("upload:progress", () => void refresh());
+  backend.on("app:warning", (m: string) => addWarning(m));
+  backend.on("recording:error", (m: string) => say(recStatus, m, "error"));
+  backend.on("recording:stopped", (o: Outcome) => {
+    say(recStatus, o.shareURL ? `Link ready — copied: ${o.shareURL}` : o.message, "ok");
+    void refresh();
+  });
+
+  recordBtn.addEventListener("click", async () => {
+    if (counting || state !== "idle") return;
+    counting = true;
+    recordBtn.hidden = true;
+    countdown.hidden = false;
+    for (const n of [3, 2, 1]) {
+      countdown.textContent = String(n);
+      await new Promise((r) => setTimeout(r, step));
+    }
+    countdown.hidden = true;
+    counting = false;
+    say(recStatus, "", "ok");
+    try {
+      await backend.startRecording();
+    } catch (err) {
+      say(recStatus, `Could not start recording: ${String(err)}`, "error");
+    }
+    showState(state);
+  });
+  pauseBtn.addEventListener("click", () => attempt(recStatus, "Could not pause", () => backend.togglePause()));
+  q("stop").addEventListener("click", () => attempt(recStatus, "Could not stop", () => backend.stopRecording()));
+  q("cancel").addEventListener("click", () => attempt(recStatus, "Could not cancel", () => backend.cancelRecording()));
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const problem = validateServerURL(input.value);
     if (problem) {
-      status.textContent = problem;
-      status.dataset.kind = "error";
+      say(status, problem, "error");
       return;
     }
     try {
-      await backend.saveSettings({ serverURL: input.value.trim() });
-      status.textContent = "Saved.";
-      status.dataset.kind = "ok";
+      const s: { serverURL: string; hotkey?: string } = { serverURL: input.value.trim() };
+      const hk = hotkeyInput.value.trim();
+      if (hk) s.hotkey = hk;
+      await backend.saveSettings(s);
+      say(status, "Saved.", "ok");
     } catch (err) {
-      status.textContent = `Could not save: ${String(err)}`;
-      status.dataset.kind = "error";
+      say(status, `Could not save: ${String(err)}`, "error");
+    }
+  });
+  tokenForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await backend.saveDeviceToken(tokenInput.value.trim());
+      tokenInput.value = "";
+      tokenInput.placeholder = "A token is saved";
+      say(tokenStatus, "Token saved.", "ok");
+    } catch (err) {
+      say(tokenStatus, `Could not save the token: ${String(err)}`, "error");
     }
   });
 }

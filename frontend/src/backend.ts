@@ -1,26 +1,103 @@
-// The Go methods bound by Wails appear under window.go.main.App. Keeping the
-// whole surface in one typed interface lets the UI run (and be tested)
-// against any implementation of it.
+// The Go methods bound by Wails appear under window.go.main.App, and its
+// events under window.runtime. Keeping the whole surface in one typed
+// interface lets the UI run (and be tested) against any implementation.
 
 export interface Settings {
   serverURL: string;
+  hotkey?: string;
 }
+
+// Recording is one library entry (studio.Recording on the Go side).
+export interface Recording {
+  id: string;
+  title: string;
+  createdAt: number; // Unix milliseconds
+  seconds: number;
+  state: "recording" | "waiting" | "uploading" | "uploaded" | "failed";
+  segments: number;
+  uploaded: number;
+  progress: number; // 0..1
+  shareURL: string;
+  error: string;
+  localCopy: boolean;
+}
+
+export interface Stats {
+  elapsed: number;
+  fps: number;
+  dropped: number;
+  segments: number;
+  micDb: number;
+  systemDb: number;
+  state: string;
+}
+
+export interface Outcome {
+  recording: string;
+  title: string;
+  shareURL?: string;
+  offline: boolean;
+  message: string;
+  seconds: number;
+}
+
+// Events the Go side emits (see desktop/app.go).
+export type EventName =
+  | "recording:state"
+  | "recording:stats"
+  | "recording:stopped"
+  | "recording:error"
+  | "library:changed"
+  | "upload:progress"
+  | "app:warning";
 
 export interface Backend {
   version(): Promise<string>;
   getSettings(): Promise<Settings>;
   saveSettings(s: Settings): Promise<void>;
+  hasDeviceToken(): Promise<boolean>;
+  saveDeviceToken(token: string): Promise<void>;
+  warnings(): Promise<string[]>;
+  recordingState(): Promise<string>;
+  startRecording(): Promise<void>;
+  stopRecording(): Promise<void>;
+  togglePause(): Promise<boolean>;
+  cancelRecording(): Promise<void>;
+  listRecordings(): Promise<Recording[]>;
+  copyLink(url: string): Promise<void>;
+  openLink(url: string): Promise<void>;
+  deleteLocal(id: string): Promise<void>;
+  retry(id: string): Promise<void>;
+  on(event: EventName, cb: (...data: any[]) => void): void;
 }
 
 interface WailsApp {
   Version(): Promise<string>;
   GetSettings(): Promise<Settings>;
   SaveSettings(s: Settings): Promise<void>;
+  HasDeviceToken(): Promise<boolean>;
+  SaveDeviceToken(token: string): Promise<void>;
+  Warnings(): Promise<string[] | null>;
+  RecordingState(): Promise<string>;
+  StartRecording(): Promise<void>;
+  StopRecording(): Promise<void>;
+  TogglePause(): Promise<boolean>;
+  CancelRecording(): Promise<void>;
+  ListRecordings(): Promise<Recording[] | null>;
+  CopyLink(url: string): Promise<void>;
+  OpenLink(url: string): Promise<void>;
+  DeleteLocal(id: string): Promise<void>;
+  Retry(id: string): Promise<void>;
+}
+
+interface WailsRuntime {
+  EventsOn(name: string, cb: (...data: any[]) => void): () => void;
 }
 
 declare global {
   interface Window {
     go?: { main?: { App?: WailsApp } };
+    runtime?: WailsRuntime;
   }
 }
 
@@ -33,6 +110,22 @@ export function wailsBackend(): Backend | undefined {
     version: () => app.Version(),
     getSettings: () => app.GetSettings(),
     saveSettings: (s) => app.SaveSettings(s),
+    hasDeviceToken: () => app.HasDeviceToken(),
+    saveDeviceToken: (t) => app.SaveDeviceToken(t),
+    warnings: async () => (await app.Warnings()) ?? [],
+    recordingState: () => app.RecordingState(),
+    startRecording: () => app.StartRecording(),
+    stopRecording: () => app.StopRecording(),
+    togglePause: () => app.TogglePause(),
+    cancelRecording: () => app.CancelRecording(),
+    listRecordings: async () => (await app.ListRecordings()) ?? [],
+    copyLink: (u) => app.CopyLink(u),
+    openLink: (u) => app.OpenLink(u),
+    deleteLocal: (id) => app.DeleteLocal(id),
+    retry: (id) => app.Retry(id),
+    on: (name, cb) => {
+      window.runtime?.EventsOn(name, cb);
+    },
   };
 }
 

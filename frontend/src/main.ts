@@ -6,12 +6,29 @@ import { Backend, wailsBackend } from "./backend";
 // so it can be worked on without the Go side.
 function browserBackend(): Backend {
   let settings = { serverURL: "http://127.0.0.1:8080" };
+  const fail = async () => {
+    throw new Error("recording needs the desktop app");
+  };
   return {
     version: async () => "browser preview",
     getSettings: async () => settings,
     saveSettings: async (s) => {
       settings = s;
     },
+    hasDeviceToken: async () => false,
+    saveDeviceToken: fail,
+    warnings: async () => [],
+    recordingState: async () => "idle",
+    startRecording: fail,
+    stopRecording: fail,
+    togglePause: fail,
+    cancelRecording: fail,
+    listRecordings: async () => [],
+    copyLink: fail,
+    openLink: fail,
+    deleteLocal: fail,
+    retry: fail,
+    on: () => {},
   };
 }
 
