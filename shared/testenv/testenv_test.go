@@ -3,9 +3,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -45,26 +43,5 @@ func TestMicrophoneIsListed(t *testing.T) {
 	}
 	if !strings.Contains(out, name) {
 		t.Fatalf("source %s missing:\n%s", name, out)
-	}
-}
-
-func TestExclusiveSerializes(t *testing.T) {
-	path := filepath.Join(os.TempDir(), "framecast-test-selftest.lock")
-	tryLock := func() error {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	}
-	t.Run("holder", func(t *testing.T) {
-		Exclusive(t, "selftest")
-		if err := tryLock(); err == nil {
-			t.Fatal("a second holder got the lock")
-		}
-	})
-	if err := tryLock(); err != nil {
-		t.Fatalf("lock still held after the test ended: %v", err)
 	}
 }

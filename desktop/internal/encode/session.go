@@ -71,6 +71,9 @@ type Session struct {
 	ready      chan struct{}
 	video      *os.File
 	noSplice   bool
+	nut        nutWriter
+	hdr        []byte
+	lastIndex  int64
 	audio      audioInput
 	done       chan struct{}
 	closeOnce  sync.Once
@@ -122,10 +125,10 @@ func (c Config) encoderArgs(out string) []string {
 	a := append([]string{}, quiet...)
 	a = append(a, c.Encoder.Global...)
 	a = append(a, noProbe...)
-	a = append(a,
-		"-f", "rawvideo", "-pix_fmt", c.PixFmt, "-video_size", fmt.Sprintf("%dx%d", c.Width, c.Height),
-		"-framerate", strconv.Itoa(c.FPS), "-i", "pipe:0",
-		"-map", "0:v", "-vf", scaleFilter(c.Width, c.Height, outW, outH)+","+c.Encoder.Filter)
+	// Frames come timestamped (see nut.go); the fps filter repeats the
+	// previous one for beats without a fresh frame, after conversion.
+	a = append(a, "-f", "nut", "-i", "pipe:0", "-map", "0:v",
+		"-vf", scaleFilter(c.Width, c.Height, outW, outH)+","+c.Encoder.Filter+",fps="+strconv.Itoa(c.FPS))
 	a = append(a, c.Encoder.Codec(outW, outH, c.FPS)...)
 	// A keyframe every segment length, so segments are cut on time and
 	// each one decodes on its own.
@@ -203,8 +206,13 @@ func Start(cfg Config) (*Session, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Session{cfg: cfg, done: make(chan struct{}), ready: make(chan struct{})}
+	s := &Session{cfg: cfg, done: make(chan struct{}), ready: make(chan struct{}),
+		nut: nutWriter{fps: cfg.FPS}, lastIndex: -1}
 	s.outW, s.outH = OutputSize(cfg.Width, cfg.Height, cfg.MaxHeight)
+	header, err := s.nut.header(cfg.Width, cfg.Height, cfg.PixFmt)
+	if err != nil {
+		return nil, err
+	}
 	var closers []io.Closer
 	fail := func(err error) (*Session, error) {
 		for _, c := range closers {
@@ -272,6 +280,10 @@ func Start(cfg Config) (*Session, error) {
 	}
 	vr.Close()
 	s.video = vw
+	// Small enough to sit in the pipe until ffmpeg reads it.
+	if _, err := vw.Write(header); err != nil {
+		return fail(fmt.Errorf("start the video stream: %w", err))
+	}
 	go func() {
 		for _, p := range s.procs {
 			<-p.done
@@ -336,14 +348,27 @@ func relay(dst io.WriteCloser, src io.Reader, ready chan struct{}) {
 // OutputSize is the size of the encoded video.
 func (s *Session) OutputSize() (int, int) { return s.outW, s.outH }
 
-// WriteFrame sends one raw frame of exactly Width×Height×4 bytes. Call it
-// from one goroutine.
+// WriteFrame sends one raw frame of exactly Width×Height×4 bytes to be
+// shown at frame index (media time index/FPS). Indexes must increase;
+// skipped indexes repeat the previous frame, so the video stays in step
+// with the clock however few frames arrive. Call it from one goroutine.
 //
 // ffmpeg may still read the frame's memory after WriteFrame returns (on
 // Linux the pipe refers to it instead of holding a copy): do not change a
 // frame until the next WriteFrame call has returned. Writing the same
 // frame again is fine.
-func (s *Session) WriteFrame(frame []byte) error {
+func (s *Session) WriteFrame(frame []byte, index int64) error {
+	if len(frame) != s.cfg.Width*s.cfg.Height*4 {
+		return fmt.Errorf("frame has %d bytes, want %d", len(frame), s.cfg.Width*s.cfg.Height*4)
+	}
+	if index <= s.lastIndex {
+		return fmt.Errorf("frame index %d after %d", index, s.lastIndex)
+	}
+	s.lastIndex = index
+	s.hdr = s.nut.frameHeader(s.hdr[:0], index, len(frame))
+	if _, err := s.video.Write(s.hdr); err != nil {
+		return err
+	}
 	return writeFrame(s.video, frame, &s.noSplice)
 }
 

@@ -28,6 +28,16 @@ type audioPipe struct {
 	mu       sync.Mutex
 	aligners []aligner
 	peaks    []float32 // since the last levels()
+	started  bool      // the clock has its final start
+	early    []earlyChunk
+}
+
+// earlyChunk is sound that arrived before the clock's start was fixed;
+// it may still hold the first moments of the recording.
+type earlyChunk struct {
+	track   int
+	start   time.Time
+	samples []float32
 }
 
 func newAudioPipe(c *clock, tracks int, out io.Writer) *audioPipe {
@@ -41,14 +51,41 @@ func framesAt(d time.Duration) int64 {
 
 // onChunk runs on the sound system's thread.
 func (a *audioPipe) onChunk(track int, c audio.Chunk) {
-	n := c.Frames()
-	dur := time.Duration(n) * time.Second / audio.Rate
-	pieces := a.clock.pieces(c.Start, dur)
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	if c.Peak > a.peaks[track] {
 		a.peaks[track] = c.Peak
 	}
-	for _, p := range pieces {
+	if !a.started {
+		// The sources start before the encoder is primed, and the clock's
+		// start is only fixed after that (backdated over the primed
+		// frames): keep the last second until then.
+		a.early = append(a.early, earlyChunk{track, c.Start, append([]float32(nil), c.Samples...)})
+		for len(a.early) > 0 && c.Start.Sub(a.early[0].start) > time.Second {
+			a.early = a.early[1:]
+		}
+		return
+	}
+	a.place(track, c.Start, c.Samples)
+}
+
+// begin is called once the clock's start is final: sound kept from before
+// goes on the timeline, and from now on every block goes there directly.
+func (a *audioPipe) begin() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.started = true
+	for _, e := range a.early {
+		a.place(e.track, e.start, e.samples)
+	}
+	a.early = nil
+}
+
+// place puts a block captured from start on the timeline; a.mu is held.
+func (a *audioPipe) place(track int, start time.Time, samples []float32) {
+	n := len(samples) / channels
+	dur := time.Duration(n) * time.Second / audio.Rate
+	for _, p := range a.clock.pieces(start, dur) {
 		from := int(framesAt(p.skip))
 		cnt := int(framesAt(p.len))
 		if from+cnt > n {
@@ -58,9 +95,8 @@ func (a *audioPipe) onChunk(track int, c audio.Chunk) {
 			continue
 		}
 		at := a.aligners[track].place(framesAt(p.media), cnt)
-		a.mix.add(track, at, c.Samples[from*channels:(from+cnt)*channels])
+		a.mix.add(track, at, samples[from*channels:(from+cnt)*channels])
 	}
-	a.mu.Unlock()
 }
 
 // levels returns each track's peak since the previous call.

@@ -226,6 +226,9 @@ func Start(ctx context.Context, opts Options) (_ *Recorder, err error) {
 	// The clock starts now that ffmpeg keeps pace, after the primed
 	// frames; sound captured before its start is dropped.
 	r.clock.setStart(time.Now().Add(-r.video.frameTime(primed)))
+	if r.audio != nil {
+		r.audio.begin()
+	}
 	w, h := r.enc.OutputSize()
 	r.result = Result{Dir: opts.Dir, Width: w, Height: h, Encoder: enc.Name}
 	for _, m := range warnings {
@@ -433,18 +436,22 @@ func (r *Recorder) run() {
 	vctx, stopVideo := context.WithCancel(context.Background())
 	defer stopVideo()
 	frames := make(chan int64, 1)
+	lastFrame := make(chan int64, 1) // frames in the video, once capture ended
 	go func() {
 		n, err := r.video.capture(vctx)
 		if err != nil {
 			r.fail(err)
 		}
 		frames <- n
+		lastFrame <- n
 		if r.video.max > 0 && n >= r.video.max {
 			r.requestStop(false)
 		}
 	}()
 	writeErr := make(chan error, 1)
-	go func() { writeErr <- r.video.write() }()
+	go func() {
+		writeErr <- r.video.write(func() int64 { return <-lastFrame - 1 })
+	}()
 	audioEnd := make(chan time.Duration, 1)
 	audioErr := make(chan error, 1)
 	var watchAudio chan error // nil without sound: never ready in select
@@ -638,6 +645,9 @@ func (r *Recorder) finish(failure error, stopVideo func(), frames <-chan int64, 
 			failure = r.explainWriteError(errors.New("ffmpeg did not finish the playlist"))
 		}
 	}
+	r.mu.Lock()
+	cancelled = cancelled || r.cancel // Cancel while stopping still discards
+	r.mu.Unlock()
 	var finalErr error
 	res := r.result
 	st := r.Status()

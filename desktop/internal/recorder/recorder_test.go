@@ -5,6 +5,7 @@ package recorder_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image/color"
 	"math"
 	"os"
@@ -92,6 +93,21 @@ func TestSyncAt1080p30(t *testing.T) {
 	flashes, beeps := rampOnsets(luma), beepOnsets(peak)
 	t.Logf("flashes at %.3f", flashes)
 	t.Logf("beeps   at %.3f", beeps)
+	for _, fo := range flashes {
+		near := false
+		for _, b := range beeps {
+			near = near || math.Abs(b-fo) < 0.3
+		}
+		if !near {
+			var around []string
+			for _, p := range peak {
+				if p.t > fo-0.15 && p.t < fo+0.1 && int(p.t*1000)%5 == 0 {
+					around = append(around, fmt.Sprintf("%.3f:%.0f", p.t, p.v))
+				}
+			}
+			t.Logf("flash at %.3f s has no beep; sound around it (s:dBFS): %s", fo, strings.Join(around, " "))
+		}
+	}
 	if len(beeps) < 5 || len(flashes) < 5 {
 		t.Fatalf("found %d beeps and %d flashes, want ≥ 5 each (heard by the flasher: %d)", len(beeps), len(flashes), len(fl.Beeps()))
 	}
@@ -397,7 +413,7 @@ func TestFFmpegDyingKeepsClosedSegments(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	pid := childFFmpeg(t, "rawvideo")
+	pid := childFFmpeg(t, "libx264")
 	if err := syscallKill(pid); err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,14 @@ import (
 // videoPipe grabs frames on the clock's beat and writes them to ffmpeg.
 //
 // Frame n belongs at media time n/fps, always: when a grab is late (the
-// machine is busy, ffmpeg is behind) the previous frame is repeated for
-// the beats that passed and the fresh grab goes where the clock now is.
-// So the video never drifts from the sound; it gets choppier instead,
-// and the repeats are counted as dropped frames.
+// machine is busy, ffmpeg is behind) the beats that passed get no frame,
+// ffmpeg repeats the previous one for them, and the fresh grab goes where
+// the clock now is. So the video never drifts from the sound; it gets
+// choppier instead, and the missed beats are counted as dropped frames.
+// Only fresh frames travel to ffmpeg, so being behind costs no extra work.
 type videoPipe struct {
 	scr   capture.Screen
-	out   func([]byte) error // encode.Session.WriteFrame
+	out   func([]byte, int64) error // encode.Session.WriteFrame
 	fps   int
 	clock *clock
 	max   int64 // stop after this many frames (0: no limit)
@@ -35,8 +36,8 @@ type videoPipe struct {
 }
 
 type frameItem struct {
-	buf    []byte // nil: repeat the previous frame
-	repeat int64
+	buf   []byte
+	index int64 // frame number: media time index/fps
 }
 
 // poolSize is how many frame buffers to keep: one being written, one being
@@ -47,11 +48,10 @@ func poolSize(fps, frameBytes int) int {
 	return max(min(n, 48<<20/frameBytes), 3)
 }
 
-// queueSize holds the pool's buffers plus a repeat per beat for two
-// minutes: capture never waits on a slow ffmpeg.
-const queueSize = 16 + 120*120
+// queueSize can hold every buffer of the pool.
+const queueSize = 64
 
-func newVideoPipe(scr capture.Screen, out func([]byte) error, fps int, c *clock, max int64) (*videoPipe, error) {
+func newVideoPipe(scr capture.Screen, out func([]byte, int64) error, fps int, c *clock, max int64) (*videoPipe, error) {
 	pool := poolSize(fps, capture.FrameSize(scr))
 	v := &videoPipe{scr: scr, out: out, fps: fps, clock: c, max: max,
 		free: make(chan []byte, pool), queue: make(chan frameItem, queueSize)}
@@ -101,10 +101,12 @@ func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) (i
 	}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
+	var index int64
 	write := func() (time.Duration, error) {
 		start := time.Now()
 		done := make(chan error, 1)
-		go func() { done <- v.out(v.first) }()
+		go func(i int64) { done <- v.out(v.first, i) }(index)
+		index++
 		select {
 		case err := <-done:
 			if err != nil {
@@ -117,8 +119,26 @@ func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) (i
 			return 0, fmt.Errorf("ffmpeg did not start encoding within %v", timeout)
 		}
 	}
-	if _, err := write(); err != nil {
-		return 0, err
+	isReady := func() bool {
+		select {
+		case <-ready:
+			return true
+		default:
+			return false
+		}
+	}
+	// The fps filter passes a frame on when the next one arrives, so the
+	// encoder starts (and ready closes) after the second frame.
+	n := int64(0)
+	for limit := int64(v.fps/3 + 2); n < limit; {
+		took, err := write()
+		if err != nil {
+			return 0, err
+		}
+		n++
+		if n >= 2 && isReady() && took < time.Second/time.Duration(2*v.fps) {
+			break
+		}
 	}
 	select {
 	case <-ready:
@@ -126,17 +146,6 @@ func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) (i
 		return 0, errors.New("ffmpeg quit before encoding the first frame")
 	case <-deadline.C:
 		return 0, fmt.Errorf("ffmpeg did not start encoding within %v", timeout)
-	}
-	n := int64(1)
-	for max := int64(v.fps/3 + 1); n < max; {
-		took, err := write()
-		if err != nil {
-			return 0, err
-		}
-		n++
-		if took < time.Second/time.Duration(2*v.fps) {
-			break
-		}
 	}
 	v.frames.Store(n)
 	v.captured.Store(n)
@@ -151,15 +160,7 @@ func (v *videoPipe) frameTime(n int64) time.Duration {
 // returns the number of frames in the video. It closes the queue.
 func (v *videoPipe) capture(ctx context.Context) (int64, error) {
 	defer close(v.queue)
-	n := v.frames.Load() // frame 0 was written by prime
-	send := func(it frameItem) bool {
-		select {
-		case v.queue <- it:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	n := v.frames.Load() // frames 0..n-1 were written by prime
 	for v.max == 0 || n < v.max {
 		if err := v.clock.waitUntil(ctx, v.frameTime(n)); err != nil {
 			return n, nil
@@ -171,43 +172,37 @@ func (v *videoPipe) capture(ctx context.Context) (int64, error) {
 			cur = v.max - 1
 		}
 		if cur > n {
-			if !send(frameItem{repeat: cur - n}) {
-				return n, nil
-			}
 			v.dropped.Add(cur - n)
 			n = cur
-			v.frames.Store(n)
 		}
-		it := frameItem{repeat: 1}
 		select {
 		case buf := <-v.free:
-			if err := v.scr.Grab(buf); err != nil {
+			err := v.scr.Grab(buf)
+			switch {
+			case err != nil:
 				v.free <- buf
+				v.dropped.Add(1)
 				if v.grabErrs.Add(1) >= int64(v.fps) {
 					return n, fmt.Errorf("screen capture failed for a second: %w", err)
 				}
-			} else if v.clock.pauseCount() != epoch {
+			case v.clock.pauseCount() != epoch:
 				// Paused while grabbing: the picture may already show what
 				// the pause is meant to leave out. Grab again after it.
 				v.free <- buf
 				continue
-			} else {
+			default:
 				v.grabErrs.Store(0)
-				it.buf = buf
+				select {
+				case v.queue <- frameItem{buf: buf, index: n}:
+					v.captured.Add(1)
+				case <-ctx.Done():
+					v.free <- buf
+					return n, nil
+				}
 			}
 		default:
-			// Every buffer is queued: ffmpeg is behind. Repeating costs
-			// nothing to grab and little to encode.
-		}
-		if !send(it) {
-			if it.buf != nil {
-				v.free <- it.buf
-			}
-			return n, nil
-		}
-		if it.buf != nil {
-			v.captured.Add(1)
-		} else {
+			// Every buffer is still on its way to ffmpeg: it is behind.
+			// This beat gets the previous frame, at no cost.
 			v.dropped.Add(1)
 		}
 		n++
@@ -216,34 +211,28 @@ func (v *videoPipe) capture(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// write feeds ffmpeg until the queue closes; an error means ffmpeg stopped
-// taking frames. A buffer goes back to the pool only once the frame after
-// it has been written: until then ffmpeg may still be reading it (see
-// encode.Session.WriteFrame).
-func (v *videoPipe) write() error {
-	cur := v.first // the latest frame written
+// write feeds ffmpeg until the queue closes, then makes sure the video
+// reaches frame last (the end of the recording) even when the final beats
+// had no fresh frame. An error means ffmpeg stopped taking frames. A buffer
+// goes back to the pool only once the frame after it has been written:
+// until then ffmpeg may still be reading it (see encode.Session.WriteFrame).
+func (v *videoPipe) write(last func() int64) error {
+	cur, index := v.first, v.frames.Load()-1 // what prime wrote last
 	for it := range v.queue {
-		next := cur
-		if it.buf != nil {
-			next = it.buf
+		if err := v.out(it.buf, it.index); err != nil {
+			v.free <- it.buf
+			// Keep draining so capture never blocks on a dead pipe.
+			for it := range v.queue {
+				v.free <- it.buf
+			}
+			return fmt.Errorf("send frames to ffmpeg: %w", err)
 		}
-		for i := int64(0); i < it.repeat; i++ {
-			if err := v.out(next); err != nil {
-				if it.buf != nil {
-					v.free <- it.buf
-				}
-				// Keep draining so capture never blocks on a dead pipe.
-				for it := range v.queue {
-					if it.buf != nil {
-						v.free <- it.buf
-					}
-				}
-				return fmt.Errorf("send frames to ffmpeg: %w", err)
-			}
-			if i == 0 && it.buf != nil {
-				v.free <- cur
-				cur = it.buf
-			}
+		v.free <- cur
+		cur, index = it.buf, it.index
+	}
+	if end := last(); end > index {
+		if err := v.out(cur, end); err != nil {
+			return fmt.Errorf("send frames to ffmpeg: %w", err)
 		}
 	}
 	return nil
