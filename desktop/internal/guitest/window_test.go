@@ -77,13 +77,14 @@ func buildServer(dir string) error {
 
 type session struct {
 	t       *testing.T
+	cmd     *exec.Cmd
 	display *testenv.Display
 	config  string
 	window  string
 	logs    *bytes.Buffer
 }
 
-func startApp(t *testing.T) *session {
+func startApp(t *testing.T, env ...string) *session {
 	t.Helper()
 	testenv.Require(t, "xdotool")
 	testenv.Require(t, "import")
@@ -93,10 +94,12 @@ func startApp(t *testing.T) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, appBinary)
 	cmd.Env = append(os.Environ(), d.Env(), "FRAMECAST_CONFIG_DIR="+s.config, "NO_AT_BRIDGE=1", "FRAMECAST_SERVER_URL=")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start app: %v", err)
 	}
+	s.cmd = cmd
 	t.Cleanup(func() {
 		cancel()
 		_ = cmd.Wait()
@@ -208,10 +211,11 @@ func TestSettingTypedIntoWindowIsSaved(t *testing.T) {
 	s := startApp(t)
 	s.waitForShell()
 
-	// Keyboard only, as a user without a mouse would: Tab reaches the server
-	// address field (the Record button is disabled and skipped).
+	// Keyboard only, as a user without a mouse would: Tab passes the Record
+	// button and reaches the server address field (the library is empty).
 	steps := [][]string{
 		{"windowfocus", "--sync", s.window},
+		{"key", "--clearmodifiers", "Tab"},
 		{"key", "--clearmodifiers", "Tab"},
 		{"key", "--clearmodifiers", "ctrl+a"},
 		{"type", "--delay", "15", "http://127.0.0.1:9191"},

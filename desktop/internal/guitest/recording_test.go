@@ -1,0 +1,217 @@
+package guitest
+
+import (
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	stdsync "sync"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"framecast.dev/shared/testenv"
+)
+
+type lockedLog struct {
+	mu stdsync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+const deviceToken = "guitest-device-token-0123456789abcdef"
+
+// startServer runs the framecast-server built in TestMain until the test
+// ends and returns its address.
+func startServer(t *testing.T) string {
+	t.Helper()
+	addr := freeAddr(t)
+	url := "http://" + addr
+	var logs lockedLog
+	cmd := exec.Command(filepath.Join(binDir, "framecast-server"))
+	cmd.Env = append(os.Environ(), "FRAMECAST_LISTEN="+addr, "FRAMECAST_DATA_DIR="+t.TempDir(),
+		"FRAMECAST_DEVICE_TOKEN="+deviceToken, "FRAMECAST_BASE_URL="+url, "FRAMECAST_LOG_LEVEL=warn")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start framecast-server: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if resp, err := http.Get(url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("framecast-server not ready within 20s:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// uploaded returns the slugs of the recordings the app's queue has
+// delivered, read from its SQLite database as it stands.
+func uploaded(t *testing.T, config string) []string {
+	t.Helper()
+	path := filepath.Join(config, "queue", "queue.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=2000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT COALESCE(slug, '') FROM recordings WHERE state = 'uploaded' ORDER BY created_at`)
+	if err != nil {
+		return nil // not migrated yet
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if rows.Scan(&s) == nil && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// waitUploaded waits until n recordings are uploaded and checks that the
+// newest plays: the server has the video and its playlist lists segments.
+func waitUploaded(t *testing.T, s *session, server string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var slugs []string
+	for {
+		if slugs = uploaded(t, s.config); len(slugs) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			saveArtifact(t, fmt.Sprintf("upload-%d-failed.png", n), s.screenshot())
+			t.Fatalf("%d recording(s) uploaded after 30s, want %d", len(slugs), n)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	resp, err := http.Get(server + "/v/" + slugs[n-1] + "/playlist.m3u8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Count(string(body), "#EXTINF") < 2 {
+		t.Fatalf("playlist of recording %d: %d\n%s", n, resp.StatusCode, body)
+	}
+}
+
+// keepScreenshot saves what the display shows as a test artefact.
+func keepScreenshot(t *testing.T, s *session, name string) {
+	saveArtifact(t, name, s.screenshot())
+}
+
+func (s *session) key(t *testing.T, keys string) {
+	t.Helper()
+	if _, err := s.x("xdotool", "key", "--clearmodifiers", keys); err != nil {
+		t.Fatalf("xdotool key %s: %v", keys, err)
+	}
+}
+
+var (
+	itemRe  = regexp.MustCompile(`(?s)int32 (\d+)\s+array \[(.*?)\]`)
+	labelRe = regexp.MustCompile(`string "label"\s+variant\s+string "([^"]*)"`)
+)
+
+// trayMenu reads the app's tray menu over DBus as a panel does.
+func trayMenu(t *testing.T, bus string, pid int) map[string]int32 {
+	t.Helper()
+	cmd := exec.Command("dbus-send", "--session", "--print-reply", fmt.Sprintf("--dest=org.kde.StatusNotifierItem-%d-1", pid),
+		"/StatusNotifierItem/menu", "com.canonical.dbusmenu.GetLayout", "int32:0", "int32:-1", "array:string:")
+	cmd.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+bus)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil
+	}
+	items := map[string]int32{}
+	for _, m := range itemRe.FindAllStringSubmatch(string(out), -1) {
+		if l := labelRe.FindStringSubmatch(m[2]); l != nil {
+			id, _ := strconv.Atoi(m[1])
+			items[l[1]] = int32(id)
+		}
+	}
+	return items
+}
+
+// clickTray picks the menu item labelled label, waiting for it to appear.
+func clickTray(t *testing.T, bus string, pid int, label string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if id, ok := trayMenu(t, bus, pid)[label]; ok {
+			testenv.DBusSend(t, bus, fmt.Sprintf("--dest=org.kde.StatusNotifierItem-%d-1", pid), "/StatusNotifierItem/menu",
+				"com.canonical.dbusmenu.Event", fmt.Sprintf("int32:%d", id), "string:clicked", "variant:int32:0", "uint32:0")
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the tray menu never offered %q: %v", label, trayMenu(t, bus, pid))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// The hotkey and the tray each start and stop a recording in the real app;
+// each recording reaches the real server and plays there.
+func TestHotkeyAndTrayRecordAndUpload(t *testing.T) {
+	testenv.Require(t, "dbus-send")
+	testenv.Exclusive(t, "recording")
+	server := startServer(t)
+	pulse := testenv.PulseAudio(t)
+	bus := testenv.SessionBus(t)
+	env := append(pulse.Env(), "DBUS_SESSION_BUS_ADDRESS="+bus, "HOME="+t.TempDir(),
+		"FRAMECAST_SERVER_URL="+server, "FRAMECAST_DEVICE_TOKEN="+deviceToken)
+	s := startApp(t, env...)
+	s.waitForShell()
+	keepScreenshot(t, s, "main-window.png")
+
+	// The hotkey: press, record ~4 s, press again.
+	s.key(t, "ctrl+shift+r")
+	time.Sleep(2 * time.Second)
+	keepScreenshot(t, s, "hud.png")
+	time.Sleep(2 * time.Second)
+	s.key(t, "ctrl+shift+r")
+	waitUploaded(t, s, server, 1)
+
+	// The tray: Start recording, ~4 s, Stop recording.
+	pid := s.cmd.Process.Pid
+	clickTray(t, bus, pid, "Start recording")
+	time.Sleep(4 * time.Second)
+	clickTray(t, bus, pid, "Stop recording")
+	waitUploaded(t, s, server, 2)
+	time.Sleep(500 * time.Millisecond) // the window refreshes its library
+	keepScreenshot(t, s, "library.png")
+}
