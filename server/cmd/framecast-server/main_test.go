@@ -99,11 +99,13 @@ type server struct {
 	exited chan error
 }
 
-func startServer(t *testing.T) *server {
+// startServer starts framecast-server with its own data dir; env adds
+// environment variables (KEY=value).
+func startServer(t *testing.T, env ...string) *server {
 	t.Helper()
 	data := filepath.Join(t.TempDir(), "data")
 	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-data-dir", data, "-shutdown-timeout", "10s")
-	cmd.Env = append(os.Environ(), "FRAMECAST_DEVICE_TOKEN="+placeholderToken)
+	cmd.Env = append(append(os.Environ(), "FRAMECAST_DEVICE_TOKEN="+placeholderToken), env...)
 	pr, pw := io.Pipe()
 	s := &server{cmd: cmd, data: data, stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stderr = pw
