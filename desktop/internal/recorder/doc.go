@@ -60,11 +60,15 @@
 // # Timing
 //
 // One clock rules: media time is wall time since the start minus paused
-// time. Frame n is media time n/fps; a late grab repeats the previous frame
-// (counted as dropped) rather than shifting what follows. Each sound block
-// is stamped with its capture time (see package audio) and placed on the
-// same timeline; sound captured while paused or before the start is cut.
-// ffmpeg gets frames numbered at the frame rate and a continuous 48 kHz
-// stream, so picture and sound line up within a few milliseconds
-// (measured by TestSyncAt1080p30).
+// time. Frame n is media time n/fps; a beat without a fresh grab (the
+// machine is busy) shows the previous frame and counts as dropped, rather
+// than shifting what follows. Each sound block is stamped with its capture
+// time (see package audio) and placed on the same timeline; sound captured
+// while paused or before the start is cut. ffmpeg gets numbered frames
+// and a continuous 48 kHz stream, so picture and sound line up within a
+// few milliseconds (TestSyncAt1080p30 measures 0–6 ms).
+//
+// The encoder is warmed up before the clock starts: the first grab is sent
+// until ffmpeg keeps pace, so a recording may begin with up to a third of
+// a second of that first picture (these frames count as captured).
 package recorder
