@@ -178,6 +178,8 @@ describe("recording", () => {
     f.backend.warnings = async () => ["The tray icon is not available."];
     await mount(root, f.backend);
     f.emit("app:warning", "The shortcut is taken.");
+    f.emit("app:warning", "The shortcut is taken.");
+    expect(q(root, "warnings").children.length).toBe(2);
     expect(q(root, "warnings").textContent).toContain("tray icon");
     expect(q(root, "warnings").textContent).toContain("shortcut is taken");
   });

@@ -197,7 +197,10 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
     }
   };
 
+  const shown = new Set<string>();
   const addWarning = (msg: string) => {
+    if (shown.has(msg)) return; // each recording repeats e.g. "no microphone"
+    shown.add(msg);
     warnings.append(el("p", { className: "warning" }, msg));
   };
 

@@ -212,6 +212,6 @@ func TestHotkeyAndTrayRecordAndUpload(t *testing.T) {
 	time.Sleep(4 * time.Second)
 	clickTray(t, bus, pid, "Stop recording")
 	waitUploaded(t, s, server, 2)
-	time.Sleep(500 * time.Millisecond) // the window refreshes its library
+	time.Sleep(2 * time.Second) // the recorder finishes its MP4; the window refreshes its library
 	keepScreenshot(t, s, "library.png")
 }
