@@ -59,7 +59,7 @@ type Stats struct {
 	Elapsed  time.Duration // length of the video so far (pauses excluded)
 	Frames   int64         // frames in the video
 	Captured int64         // of which freshly grabbed
-	Dropped  int64         // of which repeats, because a grab came late
+	Dropped  int64         // beats without a fresh grab (the previous frame shows)
 	FPS      float64       // fresh grabs per second over the last second
 	Segments int           // media segments closed so far
 	State    State
@@ -82,7 +82,7 @@ type Result struct {
 // ErrDiskFull means the recording stopped because its disk is full.
 var ErrDiskFull = errors.New("the disk is full")
 
-// ErrNotRecording is returned by Pause, Resume and Stop after the end.
+// ErrNotRecording is returned by Pause and Resume after the end.
 var ErrNotRecording = errors.New("not recording")
 
 // MP4Name is the final file's name inside Options.Dir.
