@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package guitest starts the real desktop app under Xvfb and checks what a
 // user would see and do: the window opens, shows the app (not a blank or
 // error page), and a setting typed into it is saved by the Go side.
