@@ -178,7 +178,10 @@ func (a *App) toggleRecording() {
 	if a.studio == nil {
 		return
 	}
-	if a.studio.Recording() {
+	switch a.studio.State() {
+	case studio.StateStopping:
+		return // a second press while saving must not start another
+	case studio.StateRecording, studio.StatePaused:
 		_ = a.StopRecording()
 		return
 	}

@@ -251,7 +251,11 @@ func (s *Studio) Recording() bool {
 func (s *Studio) Start(ctx context.Context, opts Options) error {
 	s.mu.Lock()
 	if s.cur != nil {
+		stopping := s.lastState == StateStopping
 		s.mu.Unlock()
+		if stopping {
+			return errors.New("the previous recording is still being saved; try again in a moment")
+		}
 		return errors.New("a recording is already running; stop it first")
 	}
 	sess := &session{ended: make(chan struct{}), stopped: make(chan recorder.Stopped, 1)}
