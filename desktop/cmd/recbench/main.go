@@ -110,8 +110,8 @@ func run(secs int, preset string, withAudio bool) error {
 	}
 	defer os.RemoveAll(work)
 
-	fmt.Printf("Recording %d s of moving 1920x1080 content at 30 fps, libx264 preset %s, on %s (%d CPUs)\n\n",
-		secs, preset, hostname(), numCPU())
+	fmt.Printf("Recording %d s of moving 1920x1080 content at 30 fps, libx264 preset %s, on %s (%d CPUs), load average %s\n\n",
+		secs, preset, hostname(), numCPU(), loadAvg())
 	var results []result
 	fc, err := runFramecast(work, secs, preset, withAudio)
 	if err != nil {
@@ -126,7 +126,17 @@ func run(secs int, preset string, withAudio bool) error {
 		results = append(results, r)
 	}
 	print(results)
+	fmt.Printf("\nload average at the end: %s (other programs' CPU use makes frames drop; CPU seconds are ours only)\n", loadAvg())
 	return nil
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func runFramecast(work string, secs int, preset string, withAudio bool) (result, error) {
