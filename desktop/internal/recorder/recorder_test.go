@@ -193,8 +193,8 @@ func TestPauseRemovesTheSpan(t *testing.T) {
 	if st := r.rec.Status(); st.State != recorder.Paused {
 		t.Errorf("status while paused: %+v", st)
 	}
-	if err := r.rec.Resume(); err != nil {
-		t.Fatal(err)
+	if paused, err := r.rec.TogglePause(); err != nil || paused {
+		t.Fatalf("TogglePause while paused: %v, %v", paused, err)
 	}
 	resumed := time.Now()
 	time.Sleep(1500 * time.Millisecond)
@@ -242,10 +242,19 @@ func TestPauseRemovesTheSpan(t *testing.T) {
 		t.Errorf("440 Hz (microphone) at %.3f, 2 kHz (played while paused) at %.3f", l440, l2k)
 	}
 	var states []recorder.State
+	loudestMic, loudestSystem := -100.0, -100.0
 	for _, ev := range r.all() {
-		if sc, ok := ev.(recorder.StateChanged); ok {
-			states = append(states, sc.State)
+		switch ev := ev.(type) {
+		case recorder.StateChanged:
+			states = append(states, ev.State)
+		case recorder.Level:
+			loudestMic, loudestSystem = math.Max(loudestMic, ev.Mic), math.Max(loudestSystem, ev.System)
 		}
+	}
+	// The microphone's tone peaks at 0.5 (-6 dBFS); the 2 kHz tone played
+	// while paused still moves the system meter (meters run while paused).
+	if loudestMic < -10 || loudestMic > -3 || loudestSystem < -10 {
+		t.Errorf("meters peaked at mic %.1f dBFS, system %.1f dBFS", loudestMic, loudestSystem)
 	}
 	if len(states) != 3 || states[0] != recorder.Paused || states[1] != recorder.Recording || states[2] != recorder.Stopping {
 		t.Errorf("state changes: %v", states)
