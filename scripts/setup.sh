@@ -58,14 +58,17 @@ fi
 
 # The role the PostgreSQL tests create their databases with (see
 # server/internal/store/storetest): a local-only login that may create
-# databases, password "framecast". Created once; FRAMECAST_TEST_POSTGRES_URL
-# points the tests elsewhere.
+# databases, password "framecast", and may end the autovacuum workers that
+# would otherwise make dropping a test database fail now and then.
+# FRAMECAST_TEST_POSTGRES_URL points the tests elsewhere.
 if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | awk '$4 == "online"' | grep -q .; then
-  role_sql="SELECT 1 FROM pg_roles WHERE rolname = 'framecast'"
-  if ! sudo_ runuser -u postgres -- psql -qAtc "$role_sql" 2>/dev/null | grep -q 1; then
+  pg_() { sudo_ runuser -u postgres -- psql -qAt -v ON_ERROR_STOP=1 "$@"; }
+  if ! pg_ -c "SELECT 1 FROM pg_roles WHERE rolname = 'framecast'" | grep -q 1; then
     log "creating the PostgreSQL role framecast for tests"
-    sudo_ runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 \
-      -c "CREATE ROLE framecast LOGIN CREATEDB PASSWORD 'framecast'"
+    pg_ -c "CREATE ROLE framecast LOGIN CREATEDB PASSWORD 'framecast'"
+  fi
+  if ! pg_ -c "SELECT pg_has_role('framecast', 'pg_signal_backend', 'MEMBER')" | grep -q t; then
+    pg_ -c "GRANT pg_signal_backend TO framecast"
   fi
 fi
 

@@ -101,10 +101,17 @@ func postgresURL(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		// FORCE: a server under test may still hold connections.
-		if _, err := admin.db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
+		// FORCE: a server under test may still hold connections. An
+		// autovacuum worker that just started on the database can make
+		// the drop fail once; it is gone a moment later.
+		var err error
+		for range 10 {
+			if _, err = admin.db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err == nil {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
+		t.Errorf("drop test database %s: %v", name, err)
 	})
 	u := *admin.url
 	u.Path = "/" + name
