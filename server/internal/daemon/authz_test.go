@@ -317,6 +317,14 @@ func matrixRows() []matrixRow {
 			return strings.TrimPrefix(f.readyVideo.ShareURL, f.ts.URL) + rest
 		}
 	}
+	dash := func(ready bool, rest string) func(*matrixFixture, principal) string {
+		return func(f *matrixFixture, _ principal) string {
+			if ready {
+				return "/videos/" + f.readyVideo.ID + rest
+			}
+			return "/videos/" + f.ownVideo.ID + rest
+		}
+	}
 	embed := func(f *matrixFixture, _ principal) string {
 		return strings.Replace(strings.TrimPrefix(f.readyVideo.ShareURL, f.ts.URL), "/v/", "/embed/", 1)
 	}
@@ -347,6 +355,17 @@ func matrixRows() []matrixRow {
 		{method: "GET", route: "/v/:slug/preview.gif", path: share("/preview.gif"), want: all(missing)},
 		{method: "GET", route: "/v/:slug/download", path: share("/download"), want: all(missing)},
 		{method: "GET", route: "/v/:slug/logo", path: share("/logo"), want: all(missing)},
+		// The owner's dashboard: only the owner edits; the fixture's
+		// videos are in the owner's personal library.
+		{method: "GET", route: "/videos", want: signedIn(see, ok)},
+		{method: "GET", route: "/videos/:id", path: dash(true, ""), want: [nPrincipals]int{see, missing, missing, missing, ok}},
+		{method: "POST", route: "/videos/:id", path: dash(true, ""), form: values("title", "Ready", "buttons", "default", "privacy", "public", "downloads", "on"),
+			want: [nPrincipals]int{unauth, missing, missing, missing, see}},
+		{method: "POST", route: "/videos/:id/rotate", path: dash(false, "/rotate"), want: [nPrincipals]int{unauth, missing, missing, missing, see}},
+		{method: "POST", route: "/videos/:id/delete", path: dash(false, "/delete"), want: [nPrincipals]int{unauth, missing, missing, missing, bad}},
+		{method: "GET", route: "/videos/:id/thumbnail.jpg", path: dash(true, "/thumbnail.jpg"), want: [nPrincipals]int{see, missing, missing, missing, missing}},
+		{method: "POST", route: "/jobs/:id/retry", path: func(*matrixFixture, principal) string { return "/jobs/" + randomID() + "/retry" },
+			want: [nPrincipals]int{unauth, missing, missing, missing, missing}},
 		// A public video takes no grant; forged ones open nothing.
 		{method: "GET", route: "/v/:slug/g/:grant/playlist.m3u8", path: share("/g/1-AAAA/playlist.m3u8"), want: all(missing)},
 		{method: "GET", route: "/v/:slug/g/:grant/init.mp4", path: share("/g/1-AAAA/init.mp4"), want: all(missing)},

@@ -127,13 +127,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 
-	sh, err := share.New(share.Config{Store: d.store, Media: d.media, KEK: d.kek, BaseURL: cfg.BaseURL, Log: log})
+	sh, err := share.New(share.Config{Store: d.store, Media: d.media, Jobs: d.jobs, KEK: d.kek, BaseURL: cfg.BaseURL, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	d.http, err = httpapi.New(httpapi.Deps{
 		Log:             log,
-		Blobs:           d.blobs,
 		Store:           d.store,
 		Media:           d.media,
 		Accounts:        d.accounts,

@@ -89,9 +89,15 @@ func recordHLS(t testing.TB, seconds float64, width, height int) hlsRecording {
 // shared client, as the desktop does, and finalizes it.
 func (r hlsRecording) upload(t testing.TB, ts *testServer, title string) api.Video {
 	t.Helper()
+	return r.uploadWith(t, ts.client, title)
+}
+
+// uploadWith uploads with a given client (a signed-in device's).
+func (r hlsRecording) uploadWith(t testing.TB, client *api.Client, title string) api.Video {
+	t.Helper()
 	ctx := context.Background()
 	key, rec := seal.NewKey(), seal.NewRecordingID()
-	v, _, err := ts.client.CreateVideo(ctx, api.CreateVideoRequest{Title: title, RecordingID: rec.String()})
+	v, _, err := client.CreateVideo(ctx, api.CreateVideoRequest{Title: title, RecordingID: rec.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +107,7 @@ func (r hlsRecording) upload(t testing.TB, ts *testServer, title string) api.Vid
 			t.Fatal(err)
 		}
 		sealed := sealSegment(t, key, rec, index, plain)
-		if _, err := ts.client.PutSegment(ctx, v.ID, index, sum(sealed), int64(len(sealed)), bytes.NewReader(sealed)); err != nil {
+		if _, err := client.PutSegment(ctx, v.ID, index, sum(sealed), int64(len(sealed)), bytes.NewReader(sealed)); err != nil {
 			t.Fatalf("upload %s: %v", name, err)
 		}
 	}
@@ -109,7 +115,7 @@ func (r hlsRecording) upload(t testing.TB, ts *testServer, title string) api.Vid
 	for i, name := range r.files {
 		put(api.SegmentIndex(i), name)
 	}
-	v, err = ts.client.Finalize(ctx, v.ID, api.FinalizeRequest{
+	v, err = client.Finalize(ctx, v.ID, api.FinalizeRequest{
 		SegmentCount: len(r.files), Init: true, SegmentDurations: r.durations, DataKey: key[:],
 	})
 	if err != nil {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
+	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/seal"
@@ -83,7 +84,8 @@ var (
 type Config struct {
 	Store   store.Store
 	Media   *media.Service
-	KEK     seal.Key // the grant key is derived from it, so replicas agree
+	Jobs    *jobs.Queue // for retries and trims
+	KEK     seal.Key    // the grant key is derived from it, so replicas agree
 	BaseURL string
 	Log     *slog.Logger
 	// GrantTTL is how long an admission lasts [6h].
@@ -95,6 +97,7 @@ type Config struct {
 type Service struct {
 	store    store.Store
 	media    *media.Service
+	jobs     *jobs.Queue
 	grantKey []byte
 	baseURL  string
 	log      *slog.Logger
@@ -115,7 +118,7 @@ func New(c Config) (*Service, error) {
 		c.Now = time.Now
 	}
 	return &Service{
-		store: c.Store, media: c.Media, grantKey: key, baseURL: strings.TrimRight(c.BaseURL, "/"),
+		store: c.Store, media: c.Media, jobs: c.Jobs, grantKey: key, baseURL: strings.TrimRight(c.BaseURL, "/"),
 		log: c.Log, grantTTL: c.GrantTTL, now: c.Now,
 	}, nil
 }

@@ -174,7 +174,7 @@ func (s *SQLite) ReleaseJob(ctx context.Context, id, owner string, now time.Time
 }
 
 func (s *SQLite) RetryJob(ctx context.Context, id string, now time.Time) (Job, error) {
-	j, err := scanJob(s.db.QueryRowContext(ctx, `UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, updated_at = ?,
+	j, err := scanJob(s.db.QueryRowContext(ctx, `UPDATE jobs SET state = 'queued', attempts = 0, last_error = '', run_at = ?, updated_at = ?,
 			finished_at = NULL
 		WHERE id = ? AND state = 'failed'
 		RETURNING `+jobColumns, micros(now), micros(now), id))

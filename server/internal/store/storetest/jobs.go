@@ -237,7 +237,7 @@ func testFailRetry(t *testing.T, s store.Store) {
 	}
 	// The owner retries: fresh attempts, due now.
 	j, err = s.RetryJob(ctx, "job1", now.Add(time.Hour))
-	if err != nil || j.State != store.JobQueued || j.Attempts != 0 || !j.RunAt.Equal(now.Add(time.Hour)) || !j.FinishedAt.IsZero() {
+	if err != nil || j.State != store.JobQueued || j.Attempts != 0 || j.LastError != "" || !j.RunAt.Equal(now.Add(time.Hour)) || !j.FinishedAt.IsZero() {
 		t.Fatalf("RetryJob = %+v, %v", j, err)
 	}
 	if _, err := s.RetryJob(ctx, "job1", now); !errors.Is(err, store.ErrNotFound) {
