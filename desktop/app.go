@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	stdsync "sync"
 	"time"
@@ -26,6 +27,9 @@ const (
 	evWarning  = "app:warning"       // a sentence
 	evStopped  = "recording:stopped" // studio.Outcome
 	evStopFail = "recording:error"   // a sentence
+	evSignIn   = "signin:code"       // studio.SignInCode
+	evSignedIn = "signin:done"       // the account's name
+	evSignFail = "signin:error"      // a sentence
 )
 
 // shell is what the app needs from the window toolkit (Wails in gui.go);
@@ -52,6 +56,7 @@ type App struct {
 	tray     *tray.Tray
 	keys     *hotkey.Listener
 	stopping bool
+	signOut  context.CancelFunc // cancels a sign-in under way
 }
 
 func newApp(store *settings.Store) *App { return &App{settings: store, log: slog.Default()} }
@@ -256,6 +261,50 @@ func (a *App) SaveDeviceToken(token string) error {
 		}
 	}
 	return nil
+}
+
+// SignIn starts the device sign-in and returns at once: the code to check
+// comes as signin:code (and the approval page opens in the browser), the
+// result as signin:done or signin:error.
+func (a *App) SignIn() error {
+	if err := a.requireStudio(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	a.mu.Lock()
+	if a.signOut != nil {
+		a.signOut()
+	}
+	a.signOut = cancel
+	a.mu.Unlock()
+	go func() {
+		defer cancel()
+		host, _ := os.Hostname()
+		name := "Framecast"
+		if host != "" {
+			name += " on " + host
+		}
+		who, err := a.studio.SignIn(ctx, name, func(c studio.SignInCode) {
+			a.ui.Emit(evSignIn, c)
+			a.ui.OpenURL(c.URL)
+		})
+		if err != nil {
+			a.ui.Emit(evSignFail, err.Error())
+			return
+		}
+		a.ui.Emit(evSignedIn, who)
+	}()
+	return nil
+}
+
+// CancelSignIn stops waiting for a sign-in.
+func (a *App) CancelSignIn() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.signOut != nil {
+		a.signOut()
+		a.signOut = nil
+	}
 }
 
 // StartRecording starts recording the main display; progress comes as

@@ -51,6 +51,8 @@ function fakeBackend(initial: Settings, recordings: Recording[] = []) {
     openLink: call("open"),
     deleteLocal: call("delete"),
     retry: call("retry"),
+    signIn: call("signIn"),
+    cancelSignIn: call("cancelSignIn"),
     on: (name, cb) => {
       handlers.set(name, [...(handlers.get(name) ?? []), cb]);
     },
@@ -123,18 +125,59 @@ describe("app shell", () => {
   });
 });
 
+describe("sign-in", () => {
+  it("shows the code, then who signed in", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "https://cast.example.com" });
+    await mount(root, f.backend);
+    q(root, "signin").click();
+    await tick();
+    expect(f.calls).toEqual(["signIn"]);
+    expect((q(root, "signin") as HTMLButtonElement).disabled).toBe(true);
+    f.emit("signin:code", { userCode: "ABCD-EFGH", url: "https://cast.example.com/device?code=ABCD-EFGH" });
+    expect(q(root, "signin-code").textContent).toContain("ABCD-EFGH");
+    q(root, "signin-cancel").click();
+    await tick();
+    expect(f.calls).toEqual(["signIn", "cancelSignIn"]);
+    f.emit("signin:done", "Ada");
+    expect(q(root, "signin-status").textContent).toBe("Signed in as Ada.");
+    expect((q(root, "signin") as HTMLButtonElement).disabled).toBe(false);
+    expect(q(root, "signin-code").hidden).toBe(true);
+  });
+
+  it("says why it failed", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "https://cast.example.com" });
+    await mount(root, f.backend);
+    q(root, "signin").click();
+    await tick();
+    f.emit("signin:error", "the sign-in was denied in the browser");
+    expect(q(root, "signin-status").textContent).toContain("denied");
+  });
+
+  it("needs a server address first", async () => {
+    const root = document.createElement("div");
+    const f = fakeBackend({ serverURL: "" });
+    await mount(root, f.backend);
+    q(root, "signin").click();
+    await tick();
+    expect(f.calls).toEqual([]);
+    expect(q(root, "signin-status").dataset.kind).toBe("error");
+  });
+});
+
 describe("recording", () => {
   it("counts down 3-2-1, then starts", async () => {
     const root = document.createElement("div");
     const f = fakeBackend({ serverURL: "" });
-    await mount(root, f.backend, { countdownStepMs: 20 });
+    await mount(root, f.backend, { countdownStepMs: 50 });
     q(root, "record").click();
     await tick();
     expect(q(root, "countdown").hidden).toBe(false);
     expect(q(root, "countdown").textContent).toBe("3");
     expect(q(root, "record").hidden).toBe(true);
     expect(f.calls).toEqual([]);
-    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 200 && f.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(f.calls).toEqual(["start"]);
     expect(q(root, "countdown").hidden).toBe(true);
   });

@@ -1,4 +1,4 @@
-import { Backend, Outcome, Recording, Stats, validateServerURL } from "./backend";
+import { Backend, Outcome, Recording, SignInCode, Stats, validateServerURL } from "./backend";
 
 export interface MountOptions {
   // countdownStepMs is the length of each step of the 3-2-1 countdown.
@@ -80,6 +80,12 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
           <button type="submit">Save</button>
           <p class="status" role="status" data-testid="settings-status"></p>
         </form>
+        <div class="signin">
+          <button type="button" data-testid="signin">Sign in with the browser</button>
+          <span class="signin-code" data-testid="signin-code" hidden></span>
+          <button type="button" data-testid="signin-cancel" hidden>Cancel</button>
+          <p class="status" role="status" data-testid="signin-status"></p>
+        </div>
         <form data-testid="token-form" novalidate>
           <label for="device-token">Device token</label>
           <input id="device-token" name="token" type="password" autocomplete="off" spellcheck="false" />
@@ -107,6 +113,10 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
   const recStatus = q("record-status");
   const warnings = q("warnings");
   const list = q("library-list");
+  const signinBtn = q<HTMLButtonElement>("signin");
+  const signinCode = q("signin-code");
+  const signinCancel = q<HTMLButtonElement>("signin-cancel");
+  const signinStatus = q("signin-status");
   const empty = q("library-empty");
 
   const say = (where: HTMLElement, text: string, kind: "ok" | "error") => {
@@ -231,6 +241,43 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
   backend.on("recording:stopped", (o: Outcome) => {
     say(recStatus, o.shareURL ? `Link ready — copied: ${o.shareURL}` : o.message, "ok");
     void refresh();
+  });
+
+  const signingIn = (on: boolean) => {
+    signinBtn.disabled = on;
+    signinCancel.hidden = !on;
+    signinCode.hidden = !on;
+  };
+  backend.on("signin:code", (c: SignInCode) => {
+    signinCode.textContent = `Check that the browser shows ${c.userCode}, then approve.`;
+    signinCode.hidden = false;
+  });
+  backend.on("signin:done", (who: string) => {
+    signingIn(false);
+    tokenInput.placeholder = "A token is saved";
+    say(signinStatus, who ? `Signed in as ${who}.` : "Signed in.", "ok");
+  });
+  backend.on("signin:error", (m: string) => {
+    signingIn(false);
+    say(signinStatus, m, "error");
+  });
+  signinBtn.addEventListener("click", async () => {
+    const problem = validateServerURL(input.value);
+    if (problem) {
+      say(signinStatus, problem, "error");
+      return;
+    }
+    signingIn(true);
+    say(signinStatus, "Waiting for the browser…", "ok");
+    try {
+      await backend.signIn();
+    } catch (err) {
+      signingIn(false);
+      say(signinStatus, `Could not sign in: ${String(err)}`, "error");
+    }
+  });
+  signinCancel.addEventListener("click", async () => {
+    await backend.cancelSignIn();
   });
 
   recordBtn.addEventListener("click", async () => {

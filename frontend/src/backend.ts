@@ -49,7 +49,15 @@ export type EventName =
   | "recording:error"
   | "library:changed"
   | "upload:progress"
-  | "app:warning";
+  | "app:warning"
+  | "signin:code"
+  | "signin:done"
+  | "signin:error";
+
+export interface SignInCode {
+  userCode: string;
+  url: string;
+}
 
 export interface Backend {
   version(): Promise<string>;
@@ -68,6 +76,8 @@ export interface Backend {
   openLink(url: string): Promise<void>;
   deleteLocal(id: string): Promise<void>;
   retry(id: string): Promise<void>;
+  signIn(): Promise<void>;
+  cancelSignIn(): Promise<void>;
   on(event: EventName, cb: (...data: any[]) => void): void;
 }
 
@@ -88,6 +98,8 @@ interface WailsApp {
   OpenLink(url: string): Promise<void>;
   DeleteLocal(id: string): Promise<void>;
   Retry(id: string): Promise<void>;
+  SignIn(): Promise<void>;
+  CancelSignIn(): Promise<void>;
 }
 
 interface WailsRuntime {
@@ -123,6 +135,8 @@ export function wailsBackend(): Backend | undefined {
     openLink: (u) => app.OpenLink(u),
     deleteLocal: (id) => app.DeleteLocal(id),
     retry: (id) => app.Retry(id),
+    signIn: () => app.SignIn(),
+    cancelSignIn: () => app.CancelSignIn(),
     on: (name, cb) => {
       window.runtime?.EventsOn(name, cb);
     },

@@ -28,6 +28,8 @@ function browserBackend(): Backend {
     openLink: fail,
     deleteLocal: fail,
     retry: fail,
+    signIn: fail,
+    cancelSignIn: async () => {},
     on: () => {},
   };
 }
