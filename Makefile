@@ -69,7 +69,9 @@ test-go: frontend
 test: lint test-frontend test-go build-windows ## set up, then run every test (Go, frontend, GUI under Xvfb) and check the Windows build
 
 bench: frontend ## run the benchmarks; figures go in docs/BENCHMARKS.md
-	go test -run '^$$' -bench . -benchmem -count 1 ./shared/... ./server/... ./desktop/...
+	go test -p 1 -run '^$$' -bench . -benchmem -count 1 ./shared/... ./server/... ./desktop/...
+	@# Recording cost: Framecast vs ffmpeg x11grab + libx264, 60 s of 1080p30 each.
+	go run ./desktop/cmd/recbench
 
 clean: ## remove build output (keeps ./data)
 	rm -rf bin artifacts desktop/dist/ui
