@@ -37,6 +37,7 @@ type Daemon struct {
 	kek   seal.Key
 	media *media.Service
 	jobs  *jobs.Queue
+	share *share.Service
 	http  *httpapi.Server
 	token string
 
@@ -131,6 +132,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
+	d.share = sh
 	d.http, err = httpapi.New(httpapi.Deps{
 		Log:             log,
 		Store:           d.store,
@@ -159,6 +161,10 @@ func (d *Daemon) Accounts() *account.Service { return d.accounts }
 
 // Routes lists the HTTP routes (for the authorisation test).
 func (d *Daemon) Routes() []fiber.Route { return d.http.Routes() }
+
+// Share is the share-link service (tests edit videos behind its back
+// and make it forget them).
+func (d *Daemon) Share() *share.Service { return d.share }
 
 // Serve answers requests on ln until Shutdown is called.
 func (d *Daemon) Serve(ln net.Listener) error { return d.http.Serve(ln) }

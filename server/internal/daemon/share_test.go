@@ -55,6 +55,7 @@ func (sv *sharedVideo) settings(t *testing.T, edit func(*store.VideoSettings)) {
 	if _, err := sv.ts.d.store.UpdateVideoSettings(ctx, sv.v.ID, s); err != nil {
 		t.Fatal(err)
 	}
+	sv.ts.d.Share().Forget(sv.v.ID)
 }
 
 // fetch GETs (or POSTs a form to) a path of the server; redirects are not
@@ -314,6 +315,7 @@ func TestShareExpiryRotationDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts.d.Share().Forget(sv.v.ID)
 	_, b = ts.want(t, "GET", page, nil, 404)
 	sv.noLeak(t, "the rotated-away link", b)
 	ts.want(t, "GET", page+"/playlist.m3u8", nil, 404)

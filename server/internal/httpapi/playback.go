@@ -145,11 +145,23 @@ func (s *Server) sharePage(c *fiber.Ctx) error {
 }
 
 func (s *Server) showShare(c *fiber.Ctx, acc share.Access) error {
-	cache := "private, no-cache"
 	if acc.Grant != "" {
-		cache = "no-store" // the page holds a grant
+		// The page holds a grant: never cached, never shared.
+		return s.renderShare(c, fiber.StatusOK, "share.html", s.share.Page(acc), "no-store")
 	}
-	return s.renderShare(c, fiber.StatusOK, "share.html", s.share.Page(acc), cache)
+	html, err := s.share.PublicHTML(acc, func() ([]byte, error) {
+		var b bytes.Buffer
+		if err := web.Templates.ExecuteTemplate(&b, "share.html", s.share.Page(acc)); err != nil {
+			return nil, fmt.Errorf("render share.html: %w", err)
+		}
+		return b.Bytes(), nil
+	})
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Status(fiber.StatusOK).Send(html)
 }
 
 // unlockPage takes the password form. It answers with the page itself

@@ -243,6 +243,7 @@ func (s *Service) UpdateSettings(ctx context.Context, u store.User, id string, i
 		}
 		out.ExpiresAt = t.UTC()
 	}
+	s.cache.forget(v.ID)
 	v, err = s.store.UpdateVideoSettings(ctx, v.ID, out)
 	if err != nil {
 		return store.Video{}, err
@@ -263,6 +264,7 @@ func (s *Service) Rotate(ctx context.Context, u store.User, id string) (store.Vi
 		b := make([]byte, 20)
 		rand.Read(b)
 		nv, err := s.store.RotateSlug(ctx, v.ID, strings.ToLower(b32.EncodeToString(b)))
+		s.cache.forget(v.ID)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -281,6 +283,7 @@ func (s *Service) Delete(ctx context.Context, u store.User, id string) error {
 	if err != nil {
 		return err
 	}
+	defer s.cache.forget(v.ID)
 	return s.media.DeleteVideo(ctx, v.ID)
 }
 

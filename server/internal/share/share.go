@@ -90,6 +90,11 @@ type Config struct {
 	Log     *slog.Logger
 	// GrantTTL is how long an admission lasts [6h].
 	GrantTTL time.Duration
+	// CacheTTL is how long a share page's data (and, for a public video,
+	// its HTML) is reused without asking the database [2s; < 0: never].
+	// Changes made through this server take effect at once; changes made
+	// through another replica within CacheTTL.
+	CacheTTL time.Duration
 	Now      func() time.Time
 }
 
@@ -103,6 +108,7 @@ type Service struct {
 	log      *slog.Logger
 	grantTTL time.Duration
 	now      func() time.Time
+	cache    pageCache
 }
 
 // New returns a Service.
@@ -117,9 +123,13 @@ func New(c Config) (*Service, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = 2 * time.Second
+	}
 	return &Service{
 		store: c.Store, media: c.Media, jobs: c.Jobs, grantKey: key, baseURL: strings.TrimRight(c.BaseURL, "/"),
 		log: c.Log, grantTTL: c.GrantTTL, now: c.Now,
+		cache: pageCache{ttl: c.CacheTTL, m: map[string]*cached{}},
 	}, nil
 }
 
@@ -149,12 +159,17 @@ func (s *Service) lookUp(ctx context.Context, slug string) (store.SharePage, err
 	if !media.ValidSlug(slug) {
 		return store.SharePage{}, errNotFound
 	}
-	p, err := s.store.SharePage(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) || err == nil && p.Video.State != store.StateReady {
-		return store.SharePage{}, errNotFound
-	}
-	if err != nil {
-		return store.SharePage{}, err
+	p, ok := s.cache.get(slug, s.now())
+	if !ok {
+		var err error
+		p, err = s.store.SharePage(ctx, slug)
+		if errors.Is(err, store.ErrNotFound) || err == nil && p.Video.State != store.StateReady {
+			return store.SharePage{}, errNotFound
+		}
+		if err != nil {
+			return store.SharePage{}, err
+		}
+		s.cache.put(slug, p, s.now())
 	}
 	if s.expired(p.Video) {
 		return store.SharePage{}, errGone
