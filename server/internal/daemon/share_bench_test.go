@@ -95,4 +95,3 @@ func runWrk(b *testing.B, wrk, url string) (float64, time.Duration) {
 	unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[p[2]]
 	return rps, time.Duration(v * float64(unit))
 }
-
