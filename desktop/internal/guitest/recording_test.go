@@ -5,6 +5,7 @@ package guitest
 import (
 	"database/sql"
 	"fmt"
+	"image"
 	"io"
 	"net/http"
 	"os"
@@ -169,21 +170,27 @@ func trayMenu(t *testing.T, bus string, pid int) map[string]int32 {
 	return items
 }
 
-// clickTray picks the menu item labelled label, waiting for it to appear.
-func clickTray(t *testing.T, bus string, pid int, label string) {
+// waitTray waits until the tray menu offers label.
+func waitTray(t *testing.T, bus string, pid int, label string) int32 {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if id, ok := trayMenu(t, bus, pid)[label]; ok {
-			testenv.DBusSend(t, bus, fmt.Sprintf("--dest=org.kde.StatusNotifierItem-%d-1", pid), "/StatusNotifierItem/menu",
-				"com.canonical.dbusmenu.Event", fmt.Sprintf("int32:%d", id), "string:clicked", "variant:int32:0", "uint32:0")
-			return
+			return id
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the tray menu never offered %q: %v", label, trayMenu(t, bus, pid))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// clickTray picks the menu item labelled label, waiting for it to appear.
+func clickTray(t *testing.T, bus string, pid int, label string) {
+	t.Helper()
+	id := waitTray(t, bus, pid, label)
+	testenv.DBusSend(t, bus, fmt.Sprintf("--dest=org.kde.StatusNotifierItem-%d-1", pid), "/StatusNotifierItem/menu",
+		"com.canonical.dbusmenu.Event", fmt.Sprintf("int32:%d", id), "string:clicked", "variant:int32:0", "uint32:0")
 }
 
 // The hotkey and the tray each start and stop a recording in the real app;
@@ -200,20 +207,62 @@ func TestHotkeyAndTrayRecordAndUpload(t *testing.T) {
 	s.waitForShell()
 	keepScreenshot(t, s, "main-window.png")
 
-	// The hotkey: press, record ~4 s, press again.
+	if n := countColour(s.screenshot(), hudRed); n != 0 {
+		t.Fatalf("%d pixels of the HUD's red before recording", n)
+	}
+
+	// The hotkey: press, record ~4 s, press again. The window's HUD shows
+	// the recording the hotkey started (the Go side's events reach it).
 	s.key(t, "ctrl+shift+r")
-	time.Sleep(2 * time.Second)
-	keepScreenshot(t, s, "hud.png")
-	time.Sleep(2 * time.Second)
+	s.waitHUD(t) // shown once the recorder runs
+	time.Sleep(4 * time.Second)
 	s.key(t, "ctrl+shift+r")
 	waitUploaded(t, s, server, 1)
 
 	// The tray: Start recording, ~4 s, Stop recording.
 	pid := s.cmd.Process.Pid
 	clickTray(t, bus, pid, "Start recording")
+	waitTray(t, bus, pid, "Stop recording") // offered once the recorder runs
 	time.Sleep(4 * time.Second)
 	clickTray(t, bus, pid, "Stop recording")
 	waitUploaded(t, s, server, 2)
 	time.Sleep(2 * time.Second) // the recorder finishes its MP4; the window refreshes its library
 	keepScreenshot(t, s, "library.png")
+}
+
+// hudRed is the recording HUD's "● REC" colour (.rec-dot in style.css).
+var hudRed = [3]uint8{0xc6, 0x28, 0x28}
+
+func countColour(img image.Image, c [3]uint8) int {
+	b := img.Bounds()
+	n := 0
+	// The HUD sits under the header: the top half is enough, and faster.
+	for y := b.Min.Y; y < b.Min.Y+b.Dy()/2; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if uint8(r>>8) == c[0] && uint8(g>>8) == c[1] && uint8(bl>>8) == c[2] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// waitHUD waits until the window shows the recording HUD and keeps its
+// screenshot.
+func (s *session) waitHUD(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		img := s.screenshot()
+		if countColour(img, hudRed) >= 20 {
+			saveArtifact(t, "hud.png", img)
+			return
+		}
+		if time.Now().After(deadline) {
+			saveArtifact(t, "hud-failed.png", img)
+			t.Fatal("the window did not show the recording HUD within 10s of the hotkey")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
