@@ -590,21 +590,29 @@ func (u *Uploader) WaitReady(ctx context.Context, id seal.RecordingID) (string, 
 	u.mu.Unlock()
 	defer u.unwait(id, ch)
 	u.Notify()
-	r, err := u.q.Recording(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	switch r.State {
-	case queue.StateUploaded:
-		return u.shareURL(ctx, r)
-	case queue.StateFailed:
-		return "", &FailedError{Recording: id, Reason: r.Failure}
-	}
-	select {
-	case res := <-ch:
-		return res.url, res.err
-	case <-ctx.Done():
-		return "", ctx.Err()
+	// The queue is re-read while waiting: another uploader on the same
+	// queue (a second app, or `framecast sync`) may finish the recording,
+	// and then this one never resolves the waiter.
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		r, err := u.q.Recording(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		switch r.State {
+		case queue.StateUploaded:
+			return u.shareURL(ctx, r)
+		case queue.StateFailed:
+			return "", &FailedError{Recording: id, Reason: r.Failure}
+		}
+		select {
+		case res := <-ch:
+			return res.url, res.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-tick.C:
+		}
 	}
 }
 
