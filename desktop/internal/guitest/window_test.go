@@ -73,36 +73,7 @@ func buildServer(dir string) error {
 	bin := filepath.Join(dir, "framecast-server")
 	cmd := exec.Command("go", "build", "-o", bin, "framecast.dev/server/cmd/framecast-server")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		// Several people share one working tree: someone's half-done
-		// server change must not fail the desktop's tests, so the last
-		// commit's server stands in, and says so.
-		if herr := buildCommittedServer(dir, bin); herr != nil {
-			return fmt.Errorf("build the server: %v\n%s\n(from the last commit: %v)", err, b, herr)
-		}
-		fmt.Fprintln(os.Stderr, "note: framecast-server in the working tree does not build; testing against the last commit's server")
-	}
-	return nil
-}
-
-// buildCommittedServer builds the server as of HEAD from a clean export.
-func buildCommittedServer(tmp, bin string) error {
-	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
-	if err != nil {
-		return err
-	}
-	src := filepath.Join(tmp, "head")
-	if err := os.Mkdir(src, 0o700); err != nil {
-		return err
-	}
-	export := exec.Command("sh", "-c", `git -C "$1" archive HEAD go.work server shared desktop/go.mod desktop/go.sum | tar -x -C "$2"`,
-		"sh", strings.TrimSpace(string(top)), src)
-	if out, err := export.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, out)
-	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/framecast-server")
-	build.Dir = filepath.Join(src, "server")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, out)
+		return fmt.Errorf("build the server: %v\n%s", err, b)
 	}
 	return nil
 }
