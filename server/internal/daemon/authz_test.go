@@ -363,6 +363,7 @@ func matrixRows() []matrixRow {
 			want: [nPrincipals]int{unauth, missing, missing, missing, see}},
 		{method: "POST", route: "/videos/:id/rotate", path: dash(false, "/rotate"), want: [nPrincipals]int{unauth, missing, missing, missing, see}},
 		{method: "POST", route: "/videos/:id/delete", path: dash(false, "/delete"), want: [nPrincipals]int{unauth, missing, missing, missing, bad}},
+		{method: "POST", route: "/videos/:id/trim", path: dash(false, "/trim"), form: values("start", "1", "end", "2"), want: [nPrincipals]int{unauth, missing, missing, missing, bad}},
 		{method: "GET", route: "/videos/:id/thumbnail.jpg", path: dash(true, "/thumbnail.jpg"), want: [nPrincipals]int{see, missing, missing, missing, missing}},
 		{method: "POST", route: "/jobs/:id/retry", path: func(*matrixFixture, principal) string { return "/jobs/" + randomID() + "/retry" },
 			want: [nPrincipals]int{unauth, missing, missing, missing, missing}},
@@ -372,6 +373,8 @@ func matrixRows() []matrixRow {
 		{method: "GET", route: "/v/:slug/g/:grant/seg/:file", path: share("/g/1-AAAA/seg/0.m4s"), want: all(missing)},
 		{method: "GET", route: "/v/:slug/g/:grant/thumbnail.jpg", path: share("/g/1-AAAA/thumbnail.jpg"), want: all(missing)},
 		{method: "GET", route: "/v/:slug/g/:grant/download", path: share("/g/1-AAAA/download"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/t/:part/:file", path: share("/t/0/init.mp4"), want: all(missing)},
+		{method: "GET", route: "/v/:slug/g/:grant/t/:part/:file", path: share("/g/1-AAAA/t/0/0.m4s"), want: all(missing)},
 		{method: "GET", route: "/v/:slug/g/:grant/logo", path: share("/g/1-AAAA/logo"), want: all(missing)},
 
 		// Signing up, in and out, links from mails: open to all.

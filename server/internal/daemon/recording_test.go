@@ -39,7 +39,8 @@ func (r hlsRecording) duration() float64 {
 	return d
 }
 
-// recordHLS encodes seconds of a moving test pattern with a tone.
+// recordHLS encodes seconds of a moving test pattern with a tone, with the
+// desktop's encoder settings (libx264 veryfast, High profile: B-frames).
 func recordHLS(t testing.TB, seconds float64, width, height int) hlsRecording {
 	t.Helper()
 	ffmpeg := testenv.Require(t, "ffmpeg")
@@ -48,7 +49,7 @@ func recordHLS(t testing.TB, seconds float64, width, height int) hlsRecording {
 		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=25", width, height),
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
 		"-t", strconv.FormatFloat(seconds, 'f', 3, 64), "-map", "0:v", "-map", "1:a",
-		"-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-profile:v", "high", "-pix_fmt", "yuv420p",
+		"-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-profile:v", "high", "-pix_fmt", "yuv420p",
 		"-g", "50", "-force_key_frames", "expr:gte(t,n_forced*2)",
 		"-c:a", "aac", "-b:a", "96k", "-ac", "2",
 		"-f", "hls", "-hls_time", "2", "-hls_list_size", "0", "-hls_playlist_type", "event", "-hls_segment_type", "fmp4",

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -27,6 +28,7 @@ func (s *Server) dashboardRoutes(a *fiber.App) {
 	a.Post("/videos/:id", s.csrf, s.signedIn, s.saveVideo)
 	a.Post("/videos/:id/rotate", s.csrf, s.signedIn, s.rotateVideo)
 	a.Post("/videos/:id/delete", s.csrf, s.signedIn, s.deleteVideo)
+	a.Post("/videos/:id/trim", s.csrf, s.signedIn, s.trimVideo)
 	a.Get("/videos/:id/thumbnail.jpg", s.signedIn, s.libraryThumbnail)
 	a.Post("/jobs/:id/retry", s.csrf, s.signedIn, s.retryJob)
 }
@@ -50,6 +52,8 @@ var dashboardNotices = map[string]string{
 	"link-rotated":  "The video has a new link; the old one no longer works.",
 	"video-deleted": "The video was deleted.",
 	"job-retried":   "The job was queued again.",
+	"trim-queued":   "Trimming; the trimmed video replaces the whole one when it is ready (reload to see).",
+	"trim-removed":  "The trim was removed; the whole recording plays again.",
 }
 
 func notice(c *fiber.Ctx) string { return dashboardNotices[c.Query("notice")] }
@@ -107,6 +111,9 @@ type videoData struct {
 	Expires   string // 2006-01-02T15:04, UTC
 	Duration  string
 	Seconds   float64
+	Trim      *store.Trim
+	TrimStart string
+	TrimEnd   string
 }
 
 func (s *Server) videoView(c *fiber.Ctx, status int, v store.Video, p page) error {
@@ -131,6 +138,13 @@ func (s *Server) videoView(c *fiber.Ctx, status int, v store.Video, p page) erro
 	}
 	d.Seconds = v.Duration()
 	d.Duration = strconv.FormatFloat(d.Seconds, 'f', 1, 64)
+	if d.Trim, err = s.share.CurrentTrim(ctx, v); err != nil {
+		return err
+	}
+	d.TrimStart, d.TrimEnd = "0", d.Duration
+	if d.Trim != nil {
+		d.TrimStart, d.TrimEnd = strconv.FormatFloat(d.Trim.Start, 'f', 2, 64), strconv.FormatFloat(d.Trim.End, 'f', 2, 64)
+	}
 	p.Title = d.Title
 	p.Data = d
 	if p.Notice == "" {
@@ -201,6 +215,38 @@ func (s *Server) deleteVideo(c *fiber.Ctx) error {
 		return shareError(mediaError(err))
 	}
 	return redirect(c, "/videos?notice=video-deleted")
+}
+
+func (s *Server) trimVideo(c *fiber.Ctx) error {
+	f := formOf(c)
+	u := *userOf(c)
+	id := c.Params("id")
+	if f.Get("remove") == "on" {
+		if err := s.share.Untrim(c.UserContext(), u, id); err != nil {
+			return shareError(mediaError(err))
+		}
+		return redirect(c, "/videos/"+id+"?notice=trim-removed")
+	}
+	start, err1 := strconv.ParseFloat(strings.TrimSpace(f.Get("start")), 64)
+	end, err2 := strconv.ParseFloat(strings.TrimSpace(f.Get("end")), 64)
+	var err error
+	if err1 != nil || err2 != nil {
+		err = &share.Error{Kind: share.KindInvalid, Field: "start", Message: "Start and end are seconds, such as 2.5."}
+	} else {
+		err = s.share.Trim(c.UserContext(), u, id, start, end)
+	}
+	var se *share.Error
+	if errors.As(err, &se) && se.Kind == share.KindInvalid {
+		v, verr := s.share.OwnedVideo(c.UserContext(), u, id)
+		if verr != nil {
+			return shareError(verr)
+		}
+		return s.videoView(c, http.StatusBadRequest, v, page{Error: se.Message, Field: se.Field})
+	}
+	if err != nil {
+		return shareError(err)
+	}
+	return redirect(c, "/videos/"+id+"?notice=trim-queued")
 }
 
 func (s *Server) retryJob(c *fiber.Ctx) error {

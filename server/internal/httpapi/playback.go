@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"framecast.dev/server/internal/account"
-	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/server/web"
@@ -41,6 +40,7 @@ func (s *Server) playbackRoutes(a *fiber.App) {
 		a.Get(base+"/playlist.m3u8", s.playlist)
 		a.Get(base+"/init.mp4", s.initSegment)
 		a.Get(base+"/seg/:file", s.mediaSegment)
+		a.Get(base+"/t/:part/:file", s.trimFile)
 		a.Get(base+"/thumbnail.jpg", s.asset(store.AssetThumbnail))
 		a.Get(base+"/download", s.asset(store.AssetMP4))
 		a.Get(base+"/logo", s.shareLogo)
@@ -252,9 +252,14 @@ func (s *Server) playlist(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	pl, err := s.media.PlaylistOf(c.UserContext(), v)
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "application/vnd.apple.mpegurl")
-	c.Set(fiber.HeaderCacheControl, playbackCache)
-	return c.SendString(media.Playlist(v))
+	// Short: a trim or its removal changes the playlist.
+	c.Set(fiber.HeaderCacheControl, "private, max-age=5")
+	return c.SendString(pl)
 }
 
 func (s *Server) initSegment(c *fiber.Ctx) error {
@@ -278,6 +283,13 @@ func (s *Server) sendSegment(c *fiber.Ctx, index api.SegmentIndex, contentType s
 	if err != nil {
 		return err
 	}
+	// What a trim cut stays cut: a trimmed video's original segments
+	// are not served.
+	if trimmed, err := s.media.Trimmed(c.UserContext(), v); err != nil {
+		return err
+	} else if trimmed {
+		return fiber.ErrNotFound
+	}
 	rc, size, err := s.media.OpenSegment(c.UserContext(), v, index)
 	if err != nil {
 		return mediaError(err)
@@ -287,6 +299,36 @@ func (s *Server) sendSegment(c *fiber.Ctx, index api.SegmentIndex, contentType s
 	// fasthttp closes rc when done; if opening fails mid-way the stream
 	// errors and the connection is dropped short of Content-Length, so
 	// the player sees a failed request, never unauthenticated bytes.
+	c.Context().SetBodyStream(rc, int(size))
+	return nil
+}
+
+// trimFile serves a file of a trimmed rendition: t/{part}/init.mp4 or
+// t/{part}/{n}.m4s.
+func (s *Server) trimFile(c *fiber.Ctx) error {
+	v, err := s.mediaVideo(c)
+	if err != nil {
+		return err
+	}
+	part, err := strconv.Atoi(c.Params("part"))
+	if err != nil || part < 0 || part > 99 {
+		return fiber.ErrNotFound
+	}
+	n := -1
+	if file := c.Params("file"); file != "init.mp4" {
+		name, ok := strings.CutSuffix(file, ".m4s")
+		i, err := strconv.Atoi(name)
+		if !ok || err != nil || i < 0 || strconv.Itoa(i) != name {
+			return fiber.ErrNotFound
+		}
+		n = i
+	}
+	rc, size, ctype, err := s.media.OpenTrimFile(c.UserContext(), v, part, n)
+	if err != nil {
+		return mediaError(err)
+	}
+	c.Set(fiber.HeaderContentType, ctype)
+	c.Set(fiber.HeaderCacheControl, playbackCache)
 	c.Context().SetBodyStream(rc, int(size))
 	return nil
 }

@@ -77,6 +77,7 @@ func (s *Service) RegisterJobs(q *jobs.Queue) {
 	q.Handle(JobThumbnail, s.videoJob(s.processThumbnail))
 	q.Handle(JobGIF, s.videoJob(s.processGIF))
 	q.Handle(JobMP4, s.videoJob(s.processMP4))
+	q.Handle(JobTrim, s.videoJob(s.processTrim))
 }
 
 // ensureJobs queues the processing every ready video gets, once: a
@@ -166,6 +167,11 @@ func (s *Service) ffmpeg(ctx context.Context, args ...string) error {
 // into one fragmented MP4 file in work. seconds > 0 stops after the
 // segment that reaches that playing time (a preview needs no more).
 func (s *Service) source(ctx context.Context, v store.Video, work string, seconds float64) (string, error) {
+	if t, err := s.store.Trim(ctx, v.ID); err == nil {
+		return s.trimSource(ctx, v, t, work, seconds, false)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
 	path := filepath.Join(work, "source.mp4")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -231,7 +237,15 @@ func (s *Service) probeDuration(ctx context.Context, path string) (float64, erro
 }
 
 func (s *Service) processDuration(ctx context.Context, v store.Video, _ store.Job, work string) error {
-	src, err := s.source(ctx, v, work, 0)
+	var src string
+	t, err := s.store.Trim(ctx, v.ID)
+	switch {
+	case err == nil:
+		// The rendition as viewers get it: its playlist.
+		src, err = s.trimSource(ctx, v, t, work, 0, true)
+	case errors.Is(err, store.ErrNotFound):
+		src, err = s.source(ctx, v, work, 0)
+	}
 	if err != nil {
 		return err
 	}
@@ -252,14 +266,33 @@ func thumbnailAt(duration float64) float64 {
 	return math.Max(0, math.Min(1, duration/2))
 }
 
+// playing is how long the video plays: its trimmed rendition's length
+// when trimmed.
+func (s *Service) playing(ctx context.Context, v store.Video) (float64, error) {
+	t, err := s.store.Trim(ctx, v.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return v.Duration(), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return t.Duration(), nil
+}
+
 func (s *Service) processThumbnail(ctx context.Context, v store.Video, _ store.Job, work string) error {
-	at := thumbnailAt(v.Duration())
+	d, err := s.playing(ctx, v)
+	if err != nil {
+		return err
+	}
+	at := thumbnailAt(d)
 	src, err := s.source(ctx, v, work, at+1)
 	if err != nil {
 		return err
 	}
 	out := filepath.Join(work, "thumbnail.jpg")
-	err = s.ffmpeg(ctx, "-ss", strconv.FormatFloat(at, 'f', 3, 64), "-i", src, "-frames:v", "1",
+	// -ss after -i: decode up to the frame (at most a second in) rather
+	// than seek, which lands exactly in any input.
+	err = s.ffmpeg(ctx, "-i", src, "-ss", strconv.FormatFloat(at, 'f', 3, 64), "-frames:v", "1",
 		"-vf", fmt.Sprintf("scale='min(%d,iw)':-2", ThumbnailMaxWidth), "-q:v", "3", out)
 	if err != nil {
 		return fmt.Errorf("thumbnail of %s: %w", v.ID, err)
@@ -283,9 +316,13 @@ func (s *Service) processGIF(ctx context.Context, v store.Video, _ store.Job, wo
 	if err != nil {
 		return err
 	}
+	d, err := s.playing(ctx, v)
+	if err != nil {
+		return err
+	}
 	out := filepath.Join(work, "preview.gif")
 	for _, try := range gifTries {
-		seconds := math.Min(try.seconds, v.Duration())
+		seconds := math.Min(try.seconds, d)
 		height, err := s.gifHeight(ctx, src, try.width)
 		if err != nil {
 			return err
@@ -361,56 +398,68 @@ func (s *Service) processMP4(ctx context.Context, v store.Video, _ store.Job, wo
 	})
 }
 
-// storeAsset seals the file at path under the video's data key, stores it
-// and records it (a, with VideoID, BlobKey, sizes and time filled in),
-// then removes the blob it replaces.
-func (s *Service) storeAsset(ctx context.Context, v store.Video, path string, a store.Asset) error {
+// sealToBlob seals the file at path under the video's data key for the
+// seal index and stores it at key; it returns the plaintext size.
+func (s *Service) sealToBlob(ctx context.Context, v store.Video, path, key string, index uint32) (int64, error) {
 	dek, err := s.dataKey(v)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	rec, err := seal.ParseRecordingID(v.RecordingID)
 	if err != nil {
-		return fmt.Errorf("video %s: %w", v.ID, err)
+		return 0, fmt.Errorf("video %s: %w", v.ID, err)
 	}
 	in, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("store %s of %s: %w", a.Kind, v.ID, err)
+		return 0, fmt.Errorf("seal %s: %w", filepath.Base(path), err)
 	}
 	defer in.Close()
 	fi, err := in.Stat()
 	if err != nil {
-		return fmt.Errorf("store %s of %s: %w", a.Kind, v.ID, err)
+		return 0, fmt.Errorf("seal %s: %w", filepath.Base(path), err)
 	}
-	sealedPath := path + ".sealed"
-	out, err := os.OpenFile(sealedPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	out, err := os.OpenFile(path+".sealed", os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("store %s of %s: %w", a.Kind, v.ID, err)
+		return 0, fmt.Errorf("seal %s: %w", filepath.Base(path), err)
 	}
-	defer out.Close()
-	w, err := seal.NewWriter(out, dek, rec, a.SealIndex)
+	defer func() {
+		out.Close()
+		os.Remove(out.Name())
+	}()
+	w, err := seal.NewWriter(out, dek, rec, index)
 	if err != nil {
-		return fmt.Errorf("store %s of %s: %w", a.Kind, v.ID, err)
+		return 0, fmt.Errorf("seal %s: %w", filepath.Base(path), err)
 	}
 	if _, err := io.Copy(w, in); err != nil {
-		return fmt.Errorf("store %s of %s: seal: %w", a.Kind, v.ID, err)
+		return 0, fmt.Errorf("seal %s: %w", filepath.Base(path), err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("store %s of %s: seal: %w", a.Kind, v.ID, err)
+		return 0, fmt.Errorf("seal %s: %w", filepath.Base(path), err)
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("store %s of %s: %w", a.Kind, v.ID, err)
+		return 0, fmt.Errorf("seal %s: %w", filepath.Base(path), err)
 	}
+	if err := s.blobs.Put(ctx, key, out); err != nil {
+		return 0, fmt.Errorf("seal %s: %w", filepath.Base(path), err)
+	}
+	return fi.Size(), nil
+}
+
+// storeAsset seals the file at path under the video's data key, stores it
+// and records it (a, with VideoID, BlobKey, sizes and time filled in),
+// then removes the blob it replaces.
+func (s *Service) storeAsset(ctx context.Context, v store.Video, path string, a store.Asset) error {
 	var b [10]byte
 	rand.Read(b[:])
 	a.VideoID = v.ID
 	a.BlobKey = "videos/" + v.ID + "/assets/" + a.Kind + "-" + hex.EncodeToString(b[:])
-	a.Size = fi.Size()
-	a.SealedSize = seal.SealedSize(fi.Size())
-	a.CreatedAt = s.now().UTC()
-	if err := s.blobs.Put(ctx, a.BlobKey, out); err != nil {
+	size, err := s.sealToBlob(ctx, v, path, a.BlobKey, a.SealIndex)
+	if err != nil {
 		return fmt.Errorf("store %s of %s: %w", a.Kind, v.ID, err)
 	}
+	a.Size = size
+	a.SealedSize = seal.SealedSize(size)
+	a.CreatedAt = s.now().UTC()
 	old, err := s.store.PutAsset(ctx, a)
 	if err != nil {
 		_ = s.blobs.Delete(context.WithoutCancel(ctx), a.BlobKey)

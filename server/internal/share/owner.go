@@ -349,3 +349,46 @@ func (s *Service) LibraryVideo(ctx context.Context, u store.User, id string) (st
 	}
 	return v, nil
 }
+
+// Trim queues a trim of the owner's video to [start, end) seconds of the
+// original recording.
+func (s *Service) Trim(ctx context.Context, u store.User, id string, start, end float64) error {
+	v, err := s.OwnedVideo(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	if v.State != store.StateReady {
+		return &Error{Kind: KindInvalid, Field: "start", Message: "The video is still uploading."}
+	}
+	err = s.media.RequestTrim(ctx, v, start, end)
+	var me *media.Error
+	if errors.As(err, &me) && me.Kind == media.KindInvalid {
+		return &Error{Kind: KindInvalid, Field: "start", Message: me.Message}
+	}
+	if err == nil {
+		s.log.Info("trim requested", "video_id", v.ID, "start", start, "end", end)
+	}
+	return err
+}
+
+// Untrim goes back to the whole recording.
+func (s *Service) Untrim(ctx context.Context, u store.User, id string) error {
+	v, err := s.OwnedVideo(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	defer s.cache.forget(v.ID)
+	return s.media.Untrim(ctx, v)
+}
+
+// CurrentTrim is the video's trim, or nil.
+func (s *Service) CurrentTrim(ctx context.Context, v store.Video) (*store.Trim, error) {
+	t, err := s.media.Trim(ctx, v)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}

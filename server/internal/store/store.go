@@ -101,6 +101,7 @@ type Store interface {
 	Accounts
 	Jobs
 	Sharing
+	Trims
 	Uploads
 
 	// CreateVideo inserts v. If a video with the same RecordingID exists,
