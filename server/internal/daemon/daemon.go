@@ -135,6 +135,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	d.share = sh
 	d.http, err = httpapi.New(httpapi.Deps{
 		Log:             log,
+		Blobs:           d.blobs,
 		Store:           d.store,
 		Media:           d.media,
 		Accounts:        d.accounts,

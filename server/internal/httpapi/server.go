@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"framecast.dev/server/internal/account"
+	"framecast.dev/server/internal/blob"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
@@ -33,6 +34,7 @@ import (
 // Deps is what the HTTP layer needs from the rest of the server.
 type Deps struct {
 	Log             *slog.Logger
+	Blobs           blob.Store // checked by /readyz
 	Store           store.Store
 	Media           *media.Service
 	Accounts        *account.Service
@@ -49,6 +51,7 @@ type Server struct {
 	app        *fiber.App
 	log        *slog.Logger
 	store      store.Store
+	blobs      blob.Store
 	media      *media.Service
 	accounts   *account.Service
 	share      *share.Service
@@ -79,6 +82,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		log:        d.Log,
 		store:      d.Store,
+		blobs:      d.Blobs,
 		media:      d.Media,
 		accounts:   d.Accounts,
 		share:      d.Share,
@@ -161,7 +165,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
-	checks := fiber.Map{"database": "ok", "data_dir": "ok"}
+	checks := fiber.Map{"database": "ok", "data_dir": "ok", "blobs": "ok"}
 	ready := true
 	if err := s.store.Ping(ctx); err != nil {
 		s.reqLogger(c).Warn("readiness: database", "err", err)
@@ -172,6 +176,15 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		s.reqLogger(c).Warn("readiness: data dir", "err", err)
 		checks["data_dir"] = "not writable"
 		ready = false
+	}
+	// A missing object is the answer expected: it proves the blob store
+	// (an S3 server, with these keys and this bucket) answers.
+	if s.blobs != nil {
+		if _, err := s.blobs.Stat(ctx, "readyz-probe"); err != nil && !errors.Is(err, blob.ErrNotExist) {
+			s.reqLogger(c).Warn("readiness: blob store", "err", err)
+			checks["blobs"] = "not answering"
+			ready = false
+		}
 	}
 	if !ready {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
