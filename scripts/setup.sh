@@ -19,7 +19,7 @@ command -v npm >/dev/null || { echo "setup: Node 20.19+ with npm is required"; e
 packages=(
   build-essential pkg-config git ca-certificates curl
   libgtk-3-dev libwebkit2gtk-4.1-dev
-  ffmpeg sox
+  ffmpeg sox wrk
   xvfb xauth x11-utils xdotool imagemagick dbus-x11 dunst
   pulseaudio pulseaudio-utils
   chromium
@@ -80,10 +80,14 @@ if [ ! -x "$(go env GOPATH)/bin/versitygw" ]; then
   go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 
-# Frontend packages: npm ci when node_modules is missing or older than the lock.
-if [ ! -f frontend/node_modules/.package-lock.json ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
-  log "installing frontend packages (npm ci)"
-  (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm packages: the desktop UI's build and tests, and playwright-core for
+# the share-page browser tests (it drives Debian's chromium; it downloads
+# no browser). npm ci runs when node_modules is missing or older than the lock.
+for dir in frontend server/web/e2e; do
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "installing npm packages in $dir (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 log "ok"
