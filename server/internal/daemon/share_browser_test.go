@@ -54,6 +54,15 @@ func artifactsDir(t testing.TB) string {
 	return abs
 }
 
+func mustVideo(t *testing.T, ts *testServer, id string) store.Video {
+	t.Helper()
+	v, err := ts.d.store.Video(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // TestShareBrowser runs the share-page browser tests (server/web/e2e, node's
 // test runner, playwright-core driving Debian's chromium) against a real
 // server holding prepared videos. Missing node, chromium or node_modules
@@ -111,6 +120,11 @@ func TestShareBrowser(t *testing.T) {
 	password.Password = "open sesame"
 	_, members := prepare("Internal roadmap", func(s *store.VideoSettings) { s.Privacy = store.PrivacyWorkspace })
 	_, expired := prepare("Last year's offer", func(s *store.VideoSettings) { s.ExpiresAt = time.Now().Add(-time.Hour) })
+	tv, trimmed := prepare("Trimmed clip", nil)
+	if err := ts.d.media.RequestTrim(ctx, mustVideo(t, ts, tv.v.ID), 1.3, 4.7); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitJobs(t, tv.v.ID, 2*time.Minute)
 	rot, rotated := prepare("Rotated link", nil)
 	nv, err := ts.d.store.RotateSlug(ctx, rot.v.ID, "cccccccccccccccccccccccccccccccc")
 	if err != nil {
@@ -128,7 +142,7 @@ func TestShareBrowser(t *testing.T) {
 	defer framer.Close()
 
 	fixture := map[string]any{"base": ts.URL, "framer": framer.URL, "public": public, "password": password, "members": members,
-		"expired": expired, "rotated": rotated}
+		"expired": expired, "rotated": rotated, "trimmed": trimmed}
 	b, _ := json.Marshal(fixture)
 	fxFile := filepath.Join(t.TempDir(), "fixture.json")
 	if err := os.WriteFile(fxFile, b, 0o600); err != nil {

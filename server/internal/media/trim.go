@@ -153,6 +153,9 @@ func (s *Service) processTrim(ctx context.Context, v store.Video, j store.Job, w
 			// Parameter sets in every keyframe, so the join decodes
 			// everywhere (see the package comment).
 			"-x264-params", "repeat-headers=1",
+			// Sound to the last picture (the encoder's last audio frame
+			// may end short of it): a gap at the join stalls players.
+			"-af", "apad", "-shortest",
 			"-c:a", "aac", "-b:a", "128k")
 		if err := s.hlsOut(ctx, out, 1000, argv...); err != nil {
 			return fmt.Errorf("trim %s: re-encode the first segment: %w", v.ID, err)

@@ -170,3 +170,20 @@ test("the embed page renders and plays inside another site's iframe", async () =
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("a trimmed video plays across its join to the end", async () => {
+  const { context, page, problems } = await newPage();
+  await page.goto(fx.trimmed.path);
+  await plays(page, 0.5);
+  const d = await page.evaluate(() => document.getElementById("player").duration);
+  // Players estimate the length from the playlist and the media; ≈ 3.4 s.
+  assert.ok(d > 3.2 && d < 3.8, `plays ${d} s, trimmed to 3.4`);
+  // Past the re-encoded first part, on to the end, without a media error.
+  await page.waitForFunction(() => {
+    const v = document.getElementById("player");
+    if (v.error) throw new Error("media error " + v.error.code + ": " + v.error.message);
+    return v.ended || v.currentTime >= v.duration - 0.3;
+  }, null, { timeout: 30000, polling: 100 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
