@@ -24,7 +24,29 @@ import (
 // TestSyncAt1080p30 records a full HD screen with moving content and a
 // window that lights up on every beep played into the system audio, and
 // measures frame rate, duration, tone and audio/video offset in the MP4.
+// TestSyncAt1080p30 records 1080p30 with sound. Frame rate and A/V offset
+// are timing: a run disturbed by another process on a 2-core machine is
+// retried once, and two misses in a row fail. Every other check fails at
+// once.
 func TestSyncAt1080p30(t *testing.T) {
+	for attempt := 1; ; attempt++ {
+		var missed []string
+		syncAt1080p30(t, func(format string, args ...any) { missed = append(missed, fmt.Sprintf(format, args...)) })
+		if len(missed) == 0 || t.Failed() {
+			return
+		}
+		if attempt == 2 {
+			for _, m := range missed {
+				t.Error(m)
+			}
+			return
+		}
+		load, _ := os.ReadFile("/proc/loadavg")
+		t.Logf("attempt 1 missed its timing (load average %s): %v; recording again", strings.TrimSpace(string(load)), missed)
+	}
+}
+
+func syncAt1080p30(t *testing.T, timing func(format string, args ...any)) {
 	d := xvfb(t, 1920, 1080)
 	bg, err := screentest.NewWindow(d.Name, rect(0, 0, 1280, 720))
 	if err != nil {
@@ -56,7 +78,7 @@ func TestSyncAt1080p30(t *testing.T) {
 		t.Errorf("video has %d frames (%v), want 210 (7 s)", res.Frames, res.Duration)
 	}
 	if fps := float64(res.Captured) / dur.Seconds(); fps < 29 {
-		t.Errorf("achieved %.1f fps (captured %d, dropped %d), want ≥ 29", fps, res.Captured, res.Dropped)
+		timing("achieved %.1f fps (captured %d, dropped %d), want ≥ 29", fps, res.Captured, res.Dropped)
 	} else {
 		t.Logf("achieved %.2f fps, %d dropped", fps, res.Dropped)
 	}
@@ -137,7 +159,7 @@ func TestSyncAt1080p30(t *testing.T) {
 	}
 	t.Logf("audio − video offsets (ms): %.1f; mean %.1f ms, worst %.1f ms", scale(offsets, 1000), sum/float64(len(offsets))*1000, worst*1000)
 	if worst > 0.040 {
-		t.Errorf("audio/video offset up to %.1f ms, want ≤ 40 ms", worst*1000)
+		timing("audio/video offset up to %.1f ms, want ≤ 40 ms", worst*1000)
 	}
 }
 
