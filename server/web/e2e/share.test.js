@@ -75,6 +75,7 @@ test("a public share page plays, shows its buttons and actions, and has Open Gra
   assert.equal(await meta(page, "twitter:card"), "player");
 
   await plays(page);
+  assert.ok(await page.evaluate(() => !!window.framecastHls), "Chromium plays through hls.js");
 
   // The call-to-action buttons are there and open their link.
   const buttons = page.locator("a.cta-button");
