@@ -100,9 +100,20 @@ func TestDashboard(t *testing.T) {
 	wantRedirect(t, owner.post("/videos/"+beta.ID+"/move", url.Values{"to": {ws}}), "/library")
 	wantRedirect(t, owner.post("/videos/"+beta.ID, url.Values{"title": {"Beta notes"}, "buttons": {"default"}, "privacy": {"workspace"}, "downloads": {"on"}}),
 		"/videos/"+beta.ID)
+	// The workspace's logo and default buttons show on its videos' pages.
+	wantRedirect(t, owner.upload("/w/"+ws+"/logo", "logo", "logo.png", pngBytes(t, 4)), "/w/")
+	wantRedirect(t, owner.post("/w/"+ws, url.Values{"name": {"Acme"}, "button1_label": {"Acme pricing"}, "button1_url": {"https://acme.example/pricing"}}), "/w/")
+	ts.d.Share().Forget(beta.ID) // the move and the workspace edits went around the share service
 	bpage := "/v/" + slugOf(beta.ID)
 	mv := member.get(bpage)
-	want(t, mv, 200, "Beta notes")
+	want(t, mv, 200, "Beta notes", `alt="Acme"`, ">Acme pricing</a>", `href="https://acme.example/pricing"`)
+	logo := regexp.MustCompile(`src="(/v/[^"]+/logo)"`).FindStringSubmatch(mv.Body)
+	if logo == nil {
+		t.Fatalf("no logo on the workspace video's page:\n%s", clip(mv.Body))
+	}
+	if a := member.get(logo[1]); a.Status != 200 || a.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("logo: %d %s", a.Status, a.Header.Get("Content-Type"))
+	}
 	grant := regexp.MustCompile(`/v/[a-z2-7]{32}/g/[0-9a-f]+-[A-Za-z0-9_-]+`).FindString(mv.Body)
 	if grant == "" || strings.Contains(mv.Body, "og:") {
 		t.Fatalf("member's page: grant %q, OG tags %v", grant, strings.Contains(mv.Body, "og:"))

@@ -92,8 +92,10 @@ type Config struct {
 	GrantTTL time.Duration
 	// CacheTTL is how long a share page's data (and, for a public video,
 	// its HTML) is reused without asking the database [2s; < 0: never].
-	// Changes made through this server take effect at once; changes made
-	// through another replica within CacheTTL.
+	// The owner's changes through this Service (settings, rotation,
+	// trim, deletion) take effect at once; other changes (workspace
+	// logo and buttons, moves between libraries, anything done on another
+	// replica) within CacheTTL.
 	CacheTTL time.Duration
 	Now      func() time.Time
 }
