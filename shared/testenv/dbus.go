@@ -24,7 +24,7 @@ func SessionBus(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("dbus: %v", err)
 	}
-	var stderr lockedBuffer
+	var stderr LockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("dbus: start dbus-daemon: %v", err)

@@ -110,7 +110,7 @@ func (s *S3Server) start(bin string) error {
 	cmd := exec.Command(bin, "--port", s.Endpoint, "posix", s.Dir)
 	// The root credentials go by environment, not argv, where ps shows them.
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
-	var out lockedBuffer
+	var out LockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("s3: start versitygw: %w", err)

@@ -85,7 +85,7 @@ func StartXvfb(width, height int) (*Display, error) {
 	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0",
 		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-ac", "-noreset", "+extension", "MIT-SHM")
 	cmd.ExtraFiles = []*os.File{w}
-	var stderr lockedBuffer
+	var stderr LockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		w.Close()
@@ -173,7 +173,7 @@ func StartPulseAudio() (*Pulse, error) {
 		"--load=module-always-sink")
 	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_RUNTIME_DIR="+dir, "XDG_CONFIG_HOME="+dir,
 		"PULSE_RUNTIME_PATH="+dir, "PULSE_STATE_PATH="+dir)
-	var stderr lockedBuffer
+	var stderr LockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
@@ -309,19 +309,20 @@ func tail(s string, n int) string {
 	return s[len(s)-n:]
 }
 
-// lockedBuffer collects a child's stderr while other goroutines may read it.
-type lockedBuffer struct {
+// LockedBuffer collects a child's stderr while other goroutines may read it.
+// LockedBuffer collects a child process's output while the test reads it.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

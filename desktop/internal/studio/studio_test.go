@@ -1,7 +1,6 @@
 package studio_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -40,23 +39,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type lockedBuffer struct {
-	mu stdsync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startServer runs framecast-server on a free port until the test ends.
 func startServer(t *testing.T) string {
 	t.Helper()
@@ -67,7 +49,7 @@ func startServer(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	url := "http://" + addr
-	out := &lockedBuffer{}
+	out := &testenv.LockedBuffer{}
 	cmd := exec.Command(serverBin)
 	cmd.Env = append(os.Environ(), "FRAMECAST_LISTEN="+addr, "FRAMECAST_DATA_DIR="+t.TempDir(),
 		"FRAMECAST_DEVICE_TOKEN="+testToken, "FRAMECAST_BASE_URL="+url, "FRAMECAST_LOG_LEVEL=warn")

@@ -18,6 +18,7 @@ import (
 
 	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
+	"framecast.dev/shared/testenv"
 )
 
 // The app is killed (SIGKILL, its ffmpeg with it) in the middle of a
@@ -34,7 +35,7 @@ func TestKill9WhileRecordingThenRestart(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(env, childEnv+"=record")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr lockedBuffer
+	var stderr testenv.LockedBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -1,7 +1,6 @@
 package sync_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -73,25 +72,8 @@ type server struct {
 	addr string
 	URL  string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testenv.LockedBuffer
 	env  []string
-}
-
-type lockedBuffer struct {
-	mu stdsync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func freeAddr(t testing.TB) string {
@@ -112,7 +94,7 @@ func startServer(t testing.TB, dataDir string) *server {
 		dataDir = t.TempDir()
 	}
 	addr := freeAddr(t)
-	s := &server{t: t, dir: dataDir, addr: addr, URL: "http://" + addr, out: &lockedBuffer{}}
+	s := &server{t: t, dir: dataDir, addr: addr, URL: "http://" + addr, out: &testenv.LockedBuffer{}}
 	s.start()
 	t.Cleanup(func() {
 		s.kill()
@@ -338,7 +320,7 @@ type running struct {
 func runUploader(t testing.TB, d *desk, url string, edit ...func(*upsync.Config)) *running {
 	t.Helper()
 	ev := &events{}
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("uploader log:\n%s", tail(logs.String(), 60))
@@ -501,7 +483,7 @@ func record(q *queue.Queue, id seal.RecordingID, dir string, seconds float64, no
 	}
 	cmd := exec.Command(ffmpeg, ffmpegArgs(seconds)...)
 	cmd.Dir = dir
-	var stderr lockedBuffer
+	var stderr testenv.LockedBuffer
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = dieWithParent()
 	if err := cmd.Start(); err != nil {

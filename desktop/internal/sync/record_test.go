@@ -27,7 +27,7 @@ func TestRecordCommandUploadsWhileRecording(t *testing.T) {
 	t.Setenv("FRAMECAST_SERVER_URL", srv.URL)
 	t.Setenv("FRAMECAST_DEVICE_TOKEN", testToken)
 
-	var out, errb lockedBuffer
+	var out, errb testenv.LockedBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	code := cli.Run(ctx, []string{"record", "--duration", "7s", "--mic", "none", "--out", t.TempDir(),

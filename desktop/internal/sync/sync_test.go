@@ -125,7 +125,7 @@ func TestOfflineRecordingIsMappedWhenTheServerAnswers(t *testing.T) {
 		t.Fatal("Stats does not say offline")
 	}
 	d.finish(t, r.ID)
-	srv := &server{t: t, dir: srvDir, addr: addr, URL: "http://" + addr, out: &lockedBuffer{}}
+	srv := &server{t: t, dir: srvDir, addr: addr, URL: "http://" + addr, out: &testenv.LockedBuffer{}}
 	srv.start()
 	defer srv.kill()
 	up.Notify()
