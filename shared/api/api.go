@@ -192,7 +192,17 @@ type CreateVideoRequest struct {
 	// returns the same video, so a create lost to a network error can be
 	// retried. If empty the server picks one; seal with the one returned.
 	RecordingID string `json:"recording_id,omitempty"`
+	// Tracking is the viewer-tracking level for this video (TrackingFull,
+	// TrackingAnonymous or TrackingOff); empty takes the account's default.
+	Tracking string `json:"tracking,omitempty"`
 }
+
+// Viewer-tracking levels: what the server may store about a video's viewers.
+const (
+	TrackingFull      = "full"      // per-view rows: location, watch time, clicks
+	TrackingAnonymous = "anonymous" // aggregates only, no per-view rows
+	TrackingOff       = "off"       // nothing about viewers
+)
 
 // State of a video.
 const (
