@@ -100,6 +100,7 @@ type Store interface {
 
 	Accounts
 	Jobs
+	PrivacyCentre
 	Sharing
 	Trims
 	Uploads
