@@ -72,11 +72,19 @@ func (d *Disk) Put(ctx context.Context, key string, r io.Reader) (err error) {
 		return fmt.Errorf("put blob %s: %w", key, err)
 	}
 	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("put blob %s: %w", key, err)
-	}
-	if err := os.Rename(f.Name(), dst); err != nil {
-		return fmt.Errorf("put blob %s: %w", key, err)
+	// A concurrent Delete may remove the directory, emptied, between
+	// MkdirAll and Rename; then make it again.
+	for attempt := 0; ; attempt++ {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("put blob %s: %w", key, err)
+		}
+		err := os.Rename(f.Name(), dst)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || attempt == 10 {
+			return fmt.Errorf("put blob %s: %w", key, err)
+		}
 	}
 	// The rename is only durable once the directory entry is.
 	if err := syncDir(dir); err != nil {
@@ -136,8 +144,15 @@ func (d *Disk) Delete(ctx context.Context, key string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete blob %s: %w", key, err)
 	}
-	// Empty parent directories are left behind on purpose: removing them
-	// would race with a concurrent Put into the same directory.
+	// Empty parent directories go too: their names are ids (a deleted
+	// video's, a deleted user's) that must not outlive the data. Removing
+	// a directory that is not empty fails, which stops the climb; a Put
+	// racing with this makes its directory again.
+	for dir := filepath.Dir(p); dir != d.root && strings.HasPrefix(dir, d.root+string(filepath.Separator)); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
 	return nil
 }
 

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"framecast.dev/server/internal/blob"
@@ -93,5 +96,46 @@ func TestOpenURL(t *testing.T) {
 	}
 	if _, err := blob.Open(context.Background(), "gs://bucket", blob.S3Credentials{}); err == nil {
 		t.Fatal("Open accepted an unknown scheme")
+	}
+}
+
+// TestDiskDeleteRemovesEmptiedDirs: directory names are ids (a deleted
+// video's, a deleted user's), so emptied directories go with the last
+// blob; a Put racing with that still lands.
+func TestDiskDeleteRemovesEmptiedDirs(t *testing.T) {
+	ctx := context.Background()
+	d, err := blob.NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"videos/v1/assets/a", "videos/v1/0-x", "videos/v2/0-y"} {
+		if err := d.Put(ctx, k, strings.NewReader(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []string{"videos/v1/assets/a", "videos/v1/0-x"} {
+		if err := d.Delete(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(d.Root(), "videos", "v1")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the emptied directory of v1 is still there: %v", err)
+	}
+	if _, err := d.Stat(ctx, "videos/v2/0-y"); err != nil {
+		t.Fatalf("a sibling went too: %v", err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 100 {
+		wg.Add(2)
+		go func() { defer wg.Done(); errs <- d.Put(ctx, fmt.Sprintf("race/dir/p%d", i), strings.NewReader("x")) }()
+		go func() { defer wg.Done(); errs <- d.Delete(ctx, fmt.Sprintf("race/dir/p%d", i-1)) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
