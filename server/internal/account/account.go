@@ -118,6 +118,8 @@ type Service struct {
 	placeholder []byte
 	placeUser   string
 
+	erasers []func(ctx context.Context, u store.User) error // see OnDelete
+
 	bg sync.WaitGroup // work done after the answer (mail, sign-up)
 }
 

@@ -184,12 +184,53 @@ func (s *Service) deleteBlob(ctx context.Context, key string) {
 	}
 }
 
-// DeleteAccount removes the user and their data: videos (with their
-// blobs), photo, sessions, devices, memberships, and workspaces where
+// What happens to a deleting user's videos in shared workspace
+// libraries: the workspace keeps them (its owner becomes their owner) or
+// they are deleted with the rest.
+const (
+	SharedToWorkspace = "workspace"
+	SharedDelete      = "delete"
+)
+
+// SharedVideos lists the user's videos in workspace libraries of which
+// they are not the owner: the ones DeleteAccount asks about.
+func (s *Service) SharedVideos(ctx context.Context, u store.User) ([]store.Video, error) {
+	vs, err := s.store.VideosOwnedBy(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Video
+	for _, v := range vs {
+		if v.WorkspaceID == "" {
+			continue
+		}
+		if m, err := s.store.Member(ctx, v.WorkspaceID, u.ID); err == nil && m.Role == store.RoleOwner {
+			continue // their own workspace goes with them (or blocks the deletion)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// OnDelete registers fn to run when an account is deleted, before its
+// row goes: other parts (exports, the privacy centre) remove what they
+// keep of the user, blobs included. An error stops the deletion, which
+// can then be retried.
+func (s *Service) OnDelete(fn func(ctx context.Context, u store.User) error) {
+	s.erasers = append(s.erasers, fn)
+}
+
+// DeleteAccount removes the user and everything of theirs: videos (with
+// their blobs, derived files and analytics), photo, sessions, device
+// tokens, sign-in history, identities, memberships, invitations sent to
+// their address, rate-limit counters keyed by them, and workspaces where
 // they were the only member. It refuses while the user owns a workspace
-// that has other members: ownership must be handed over first. confirm is
-// the current password, or the e-mail address for accounts without one.
-func (s *Service) DeleteAccount(ctx context.Context, u store.User, confirm string) error {
+// that has other members: ownership must be handed over first. shared
+// says what happens to their videos in other workspaces' libraries
+// (SharedToWorkspace or SharedDelete); it is required when there are
+// any. confirm is the current password, or the e-mail address for
+// accounts without one.
+func (s *Service) DeleteAccount(ctx context.Context, u store.User, confirm, shared string) error {
 	if u.PasswordHash != "" {
 		ok, err := passwordMatches(ctx, confirm, u.PasswordHash)
 		if err != nil {
@@ -201,6 +242,17 @@ func (s *Service) DeleteAccount(ctx context.Context, u store.User, confirm strin
 	} else if n, err := normalizeEmail(confirm); err != nil || n != u.EmailNorm {
 		return invalid("confirm", "Type your e-mail address to confirm.")
 	}
+	return s.deleteAccount(ctx, u, shared)
+}
+
+// DeleteAccountConfirmed is DeleteAccount for a caller that has already
+// made sure (the user withdrew their consent, an unconfirmed account
+// expired).
+func (s *Service) DeleteAccountConfirmed(ctx context.Context, u store.User, shared string) error {
+	return s.deleteAccount(ctx, u, shared)
+}
+
+func (s *Service) deleteAccount(ctx context.Context, u store.User, shared string) error {
 	ms, err := s.store.Memberships(ctx, u.ID)
 	if err != nil {
 		return err
@@ -219,26 +271,81 @@ func (s *Service) DeleteAccount(ctx context.Context, u store.User, confirm strin
 		}
 		sole = append(sole, m.WorkspaceID)
 	}
+	sharedVideos, err := s.SharedVideos(ctx, u)
+	if err != nil {
+		return err
+	}
+	handOver := map[string]string{} // video id -> new owner
+	if len(sharedVideos) > 0 {
+		switch shared {
+		case SharedToWorkspace:
+			for _, v := range sharedVideos {
+				owner, err := s.workspaceOwner(ctx, v.WorkspaceID)
+				if err != nil {
+					return err
+				}
+				handOver[v.ID] = owner
+			}
+		case SharedDelete:
+		default:
+			return invalid("shared", "Choose what happens to your %d videos in shared workspace libraries: leave them to the workspace, or delete them.", len(sharedVideos))
+		}
+	}
+	for _, fn := range s.erasers {
+		if err := fn(ctx, u); err != nil {
+			return fmt.Errorf("delete account %s: %w", u.ID, err)
+		}
+	}
 	videos, err := s.store.VideosOwnedBy(ctx, u.ID)
 	if err != nil {
 		return err
 	}
+	deleted := 0
 	for _, v := range videos {
+		if to, ok := handOver[v.ID]; ok {
+			if err := s.store.SetVideoOwner(ctx, v.ID, to); err != nil {
+				return fmt.Errorf("delete account %s: hand over video %s: %w", u.ID, v.ID, err)
+			}
+			continue
+		}
 		if err := s.videos.DeleteVideo(ctx, v.ID); err != nil {
 			return fmt.Errorf("delete account %s: %w", u.ID, err)
 		}
+		deleted++
 	}
 	for _, id := range sole {
 		if err := s.deleteWorkspace(ctx, id); err != nil {
 			return fmt.Errorf("delete account %s: %w", u.ID, err)
 		}
 	}
+	if err := s.store.DeleteInvitationsTo(ctx, u.EmailNorm); err != nil {
+		return fmt.Errorf("delete account %s: %w", u.ID, err)
+	}
+	if err := s.store.DeleteRateLimits(ctx, UserLimitKeys(u)); err != nil {
+		return fmt.Errorf("delete account %s: %w", u.ID, err)
+	}
+	// The row last: sessions, device tokens, sign-ins, identities, tokens
+	// and memberships go with it by cascade.
 	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
 		return fmt.Errorf("delete account %s: %w", u.ID, err)
 	}
 	s.deleteBlob(ctx, u.PhotoKey)
-	s.log.Info("account deleted", "user_id", u.ID, "videos", len(videos))
+	s.log.Info("account deleted", "user_id", u.ID, "videos_deleted", deleted, "videos_handed_over", len(handOver))
 	return nil
+}
+
+// workspaceOwner is the id of a workspace's (first) owner.
+func (s *Service) workspaceOwner(ctx context.Context, wsID string) (string, error) {
+	members, err := s.store.Members(ctx, wsID)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range members {
+		if m.Role == store.RoleOwner {
+			return m.UserID, nil
+		}
+	}
+	return "", fmt.Errorf("workspace %s has no owner", wsID)
 }
 
 // Identities lists the provider accounts linked to u.

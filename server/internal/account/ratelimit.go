@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"time"
+
+	"framecast.dev/server/internal/store"
 )
 
 // limit is a fixed-window rate limit kept in the store, so every replica
@@ -30,13 +32,25 @@ var (
 	limitOIDCIP      = limit{"oidc-ip", 30, 15 * time.Minute}
 )
 
+// limitKey is the stored key of l's counter for key.
+func limitKey(l limit, key string) string {
+	h := sha256.Sum256([]byte(key))
+	return l.name + ":" + hex.EncodeToString(h[:16])
+}
+
+// UserLimitKeys are the stored keys of the counters kept about u (by
+// address or id), for account deletion and its test.
+func UserLimitKeys(u store.User) []string {
+	return []string{limitKey(limitSignInEmail, u.EmailNorm), limitKey(limitResetEmail, u.EmailNorm),
+		limitKey(limitVerifyUser, u.ID), limitKey(limitUserCode, u.ID), limitKey(limitInviteUser, u.ID)}
+}
+
 // allow counts one attempt against l for key and fails with
 // KindRateLimited once there were more than l.max in the window.
 func (s *Service) allow(ctx context.Context, l limit, key string) error {
 	now := s.now()
 	start := now.Truncate(l.window)
-	h := sha256.Sum256([]byte(key))
-	n, err := s.store.HitRateLimit(ctx, l.name+":"+hex.EncodeToString(h[:16]), start, start.Add(l.window))
+	n, err := s.store.HitRateLimit(ctx, limitKey(l, key), start, start.Add(l.window))
 	if err != nil {
 		return err
 	}

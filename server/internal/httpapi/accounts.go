@@ -183,6 +183,9 @@ type profileData struct {
 	Identities []store.Identity
 	SignIns    []store.SignIn
 	HasPhoto   bool
+	// Shared are the user's videos in other workspaces' libraries, which
+	// account deletion asks about.
+	Shared []store.Video
 }
 
 func (s *Server) profile(c *fiber.Ctx, u *store.User, status int, p page) error {
@@ -194,12 +197,16 @@ func (s *Server) profile(c *fiber.Ctx, u *store.User, status int, p page) error 
 	if err != nil {
 		return err
 	}
+	shared, err := s.accounts.SharedVideos(c.UserContext(), *u)
+	if err != nil {
+		return err
+	}
 	p.Title = "Your profile"
 	if p.Form == nil {
 		p.Form = map[string]string{"name": u.Name, "email": u.Email, "phone": u.Phone, "company": u.Company}
 	}
 	p.User = u
-	p.Data = profileData{Identities: ids, SignIns: signIns, HasPhoto: u.PhotoKey != ""}
+	p.Data = profileData{Identities: ids, SignIns: signIns, HasPhoto: u.PhotoKey != "", Shared: shared}
 	return s.render(c, status, "profile.html", p)
 }
 
@@ -270,7 +277,7 @@ func (s *Server) deletePhoto(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteAccount(c *fiber.Ctx) error {
-	if err := s.accounts.DeleteAccount(c.UserContext(), *userOf(c), formOf(c).Get("confirm")); err != nil {
+	if err := s.accounts.DeleteAccount(c.UserContext(), *userOf(c), formOf(c).Get("confirm"), formOf(c).Get("shared")); err != nil {
 		return s.profileError(c, err, nil)
 	}
 	s.endSession(c)
