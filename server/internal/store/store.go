@@ -99,6 +99,7 @@ type Store interface {
 	Close() error
 
 	Accounts
+	Imports
 	Jobs
 	PrivacyCentre
 	Sharing

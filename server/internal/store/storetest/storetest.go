@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, trimTests...)
 	tests = append(tests, uploadTests...)
 	tests = append(tests, privacyTests...)
+	tests = append(tests, importTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

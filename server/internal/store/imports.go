@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// ImportState is where a whole-file upload is.
+type ImportState string
+
+const (
+	ImportReceiving  ImportState = "receiving"  // bytes arriving
+	ImportProcessing ImportState = "processing" // all bytes in; probing and segmenting
+	ImportFailed     ImportState = "failed"     // refused or broken; Message says why
+	ImportDone       ImportState = "done"       // the video is ready
+)
+
+// Import is a video uploaded as one file from the dashboard. The file's
+// bytes are stored in the blob store as parts (media decides where), each
+// part one request's worth; Received counts them, so any replica can say
+// where an upload stands and take the next part.
+type Import struct {
+	VideoID   string
+	FileName  string // display only
+	Length    int64
+	Received  int64
+	Parts     int
+	State     ImportState
+	Progress  float64 // of processing, 0..1
+	Message   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Imports is the part of Store that keeps whole-file uploads.
+type Imports interface {
+	// CreateImport records a new import (Received 0, receiving) of an
+	// existing video; ErrNotFound without the video, ErrConflict when it
+	// has one already.
+	CreateImport(ctx context.Context, im Import) error
+	// Import returns a video's import, or ErrNotFound.
+	Import(ctx context.Context, videoID string) (Import, error)
+	// AdvanceImport records one more stored part, moving Received from
+	// from to to while the import is receiving. ErrConflict when Received
+	// is not from or the import no longer receives.
+	AdvanceImport(ctx context.Context, videoID string, from, to int64, now time.Time) (Import, error)
+	// SetImportState moves an import to state with a message (failed) or
+	// a progress (processing).
+	SetImportState(ctx context.Context, videoID string, state ImportState, progress float64, message string, now time.Time) error
+}

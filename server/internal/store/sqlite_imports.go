@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The Imports half of the store (SQLite and PostgreSQL alike).
+
+const importColumns = `video_id, file_name, length, received, parts, state, progress, message, created_at, updated_at`
+
+func scanImport(r scanner) (Import, error) {
+	var (
+		im               Import
+		state            string
+		created, updated int64
+	)
+	err := r.Scan(&im.VideoID, &im.FileName, &im.Length, &im.Received, &im.Parts, &state, &im.Progress, &im.Message, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Import{}, ErrNotFound
+	}
+	if err != nil {
+		return Import{}, err
+	}
+	im.State = ImportState(state)
+	im.CreatedAt, im.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return im, nil
+}
+
+func (s *SQLite) CreateImport(ctx context.Context, im Import) error {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO imports (`+importColumns+`) VALUES (?, ?, ?, 0, 0, ?, 0, '', ?, ?)
+		ON CONFLICT (video_id) DO NOTHING`,
+		im.VideoID, im.FileName, im.Length, string(ImportReceiving), micros(im.CreatedAt), micros(im.CreatedAt))
+	if isForeignKey(err) {
+		return fmt.Errorf("create import of %s: video: %w", im.VideoID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("create import of %s: %w", im.VideoID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("create import of %s: %w", im.VideoID, err)
+	} else if n == 0 {
+		return fmt.Errorf("create import of %s: %w", im.VideoID, ErrConflict)
+	}
+	return nil
+}
+
+func (s *SQLite) Import(ctx context.Context, videoID string) (Import, error) {
+	im, err := scanImport(s.db.QueryRowContext(ctx, `SELECT `+importColumns+` FROM imports WHERE video_id = ?`, videoID))
+	if err != nil {
+		return Import{}, fmt.Errorf("import of %s: %w", videoID, err)
+	}
+	return im, nil
+}
+
+func (s *SQLite) AdvanceImport(ctx context.Context, videoID string, from, to int64, now time.Time) (Import, error) {
+	im, err := scanImport(s.db.QueryRowContext(ctx, `UPDATE imports SET received = ?, parts = parts + 1, updated_at = ?
+		WHERE video_id = ? AND received = ? AND state = ? AND ? <= length
+		RETURNING `+importColumns, to, micros(now), videoID, from, string(ImportReceiving), to))
+	if errors.Is(err, ErrNotFound) {
+		if _, err := s.Import(ctx, videoID); err != nil {
+			return Import{}, fmt.Errorf("advance import: %w", err)
+		}
+		return Import{}, fmt.Errorf("advance import of %s from %d: %w", videoID, from, ErrConflict)
+	}
+	if err != nil {
+		return Import{}, fmt.Errorf("advance import of %s: %w", videoID, err)
+	}
+	return im, nil
+}
+
+func (s *SQLite) SetImportState(ctx context.Context, videoID string, state ImportState, progress float64, message string, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE imports SET state = ?, progress = ?, message = ?, updated_at = ? WHERE video_id = ?`,
+		string(state), progress, message, micros(now), videoID)
+	if err != nil {
+		return fmt.Errorf("set import state of %s: %w", videoID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("set import state of %s: %w", videoID, err)
+	} else if n == 0 {
+		return fmt.Errorf("set import state of %s: %w", videoID, ErrNotFound)
+	}
+	return nil
+}

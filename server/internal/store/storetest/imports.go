@@ -1,0 +1,80 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"framecast.dev/server/internal/store"
+)
+
+// The contract of store.Imports.
+
+var importTests = []struct {
+	name string
+	fn   func(t *testing.T, s store.Store)
+}{
+	{"Imports", testImports},
+}
+
+func testImports(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	v := mustVideo(t, s, 1)
+	if _, err := s.Import(ctx, v.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Import before any: %v", err)
+	}
+	if err := s.CreateImport(ctx, store.Import{VideoID: "ghost", FileName: "a.mp4", Length: 10, CreatedAt: now}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("CreateImport without a video: %v", err)
+	}
+	const size = 5 << 30 // larger than 32 bits
+	if err := s.CreateImport(ctx, store.Import{VideoID: v.ID, FileName: "Holiday ünïcode.mov", Length: size, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateImport(ctx, store.Import{VideoID: v.ID, FileName: "again.mp4", Length: 1, CreatedAt: now}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a second CreateImport: %v", err)
+	}
+	im, err := s.Import(ctx, v.ID)
+	if err != nil || im.FileName != "Holiday ünïcode.mov" || im.Length != size || im.Received != 0 || im.Parts != 0 ||
+		im.State != store.ImportReceiving || !im.CreatedAt.Equal(now) {
+		t.Fatalf("Import = %+v, %v", im, err)
+	}
+	if im, err = s.AdvanceImport(ctx, v.ID, 0, 3<<30, now); err != nil || im.Received != 3<<30 || im.Parts != 1 {
+		t.Fatalf("AdvanceImport = %+v, %v", im, err)
+	}
+	// A stale offset (another request got there first) is a conflict.
+	if _, err := s.AdvanceImport(ctx, v.ID, 0, 1<<30, now); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("AdvanceImport from a stale offset: %v", err)
+	}
+	// Past the announced length is refused.
+	if _, err := s.AdvanceImport(ctx, v.ID, 3<<30, size+1, now); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("AdvanceImport past the length: %v", err)
+	}
+	if im, err = s.AdvanceImport(ctx, v.ID, 3<<30, size, now); err != nil || im.Received != size || im.Parts != 2 {
+		t.Fatalf("AdvanceImport to the end = %+v, %v", im, err)
+	}
+	if err := s.SetImportState(ctx, v.ID, store.ImportProcessing, 0.25, "", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AdvanceImport(ctx, v.ID, size, size, now); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("AdvanceImport while processing: %v", err)
+	}
+	if err := s.SetImportState(ctx, v.ID, store.ImportFailed, 0.25, "This file has no video in it.", now); err != nil {
+		t.Fatal(err)
+	}
+	if im, err = s.Import(ctx, v.ID); err != nil || im.State != store.ImportFailed || im.Progress != 0.25 || im.Message != "This file has no video in it." {
+		t.Fatalf("Import after failing = %+v, %v", im, err)
+	}
+	if _, err := s.AdvanceImport(ctx, "ghost", 0, 1, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("AdvanceImport of a missing import: %v", err)
+	}
+	if err := s.SetImportState(ctx, "ghost", store.ImportDone, 1, "", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("SetImportState of a missing import: %v", err)
+	}
+	// Deleting the video deletes its import.
+	if err := s.DeleteVideo(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, v.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Import after the video was deleted: %v", err)
+	}
+}
