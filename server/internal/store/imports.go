@@ -47,4 +47,8 @@ type Imports interface {
 	// SetImportState moves an import to state with a message (failed) or
 	// a progress (processing).
 	SetImportState(ctx context.Context, videoID string, state ImportState, progress float64, message string, now time.Time) error
+	// ClearImportSegments forgets the segment rows an interrupted
+	// processing attempt left, so the next one starts clean; only while
+	// the video is not ready (ErrConflict then).
+	ClearImportSegments(ctx context.Context, videoID string) error
 }

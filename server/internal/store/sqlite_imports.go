@@ -85,3 +85,29 @@ func (s *SQLite) SetImportState(ctx context.Context, videoID string, state Impor
 	}
 	return nil
 }
+
+func (s *SQLite) ClearImportSegments(ctx context.Context, videoID string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("clear segments of %s: %w", videoID, err)
+	}
+	defer tx.Rollback()
+	var state string
+	err = tx.QueryRowContext(ctx, `SELECT state FROM videos WHERE id = ?`, videoID).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("clear segments of %s: %w", videoID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("clear segments of %s: %w", videoID, err)
+	}
+	if State(state) == StateReady {
+		return fmt.Errorf("clear segments of %s: the video is ready: %w", videoID, ErrConflict)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE video_id = ?`, videoID); err != nil {
+		return fmt.Errorf("clear segments of %s: %w", videoID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("clear segments of %s: %w", videoID, err)
+	}
+	return nil
+}

@@ -70,6 +70,28 @@ func testImports(t *testing.T, s store.Store) {
 	if err := s.SetImportState(ctx, "ghost", store.ImportDone, 1, "", now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("SetImportState of a missing import: %v", err)
 	}
+	// An unfinished video's segments can be cleared; a ready one's not.
+	if _, _, err := s.AddSegment(ctx, store.Segment{VideoID: v.ID, Index: 0, Size: 10, SHA256: "aa", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearImportSegments(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if segs, err := s.Segments(ctx, v.ID); err != nil || len(segs) != 0 {
+		t.Fatalf("segments after clearing: %v, %v", segs, err)
+	}
+	if _, _, err := s.AddSegment(ctx, store.Segment{VideoID: v.ID, Index: 0, Size: 10, SHA256: "bb", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Finalize(ctx, v.ID, store.Finalization{SegmentCount: 1, Durations: []float64{2}, WrappedKey: []byte("k"), ReadyAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearImportSegments(ctx, v.ID); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("clearing a ready video's segments: %v", err)
+	}
+	if err := s.ClearImportSegments(ctx, "ghost"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("clearing a missing video's segments: %v", err)
+	}
 	// Deleting the video deletes its import.
 	if err := s.DeleteVideo(ctx, v.ID); err != nil {
 		t.Fatal(err)
