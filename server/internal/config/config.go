@@ -63,6 +63,12 @@ type Config struct {
 
 	JobWorkers int
 
+	// Videos uploaded whole from the dashboard (see imports.go).
+	MaxUploadBytes                int64
+	UploadMaxLong, UploadMaxShort int
+	UploadMaxDuration             time.Duration
+	UploadMaxStreams              int
+
 	// PrintConfig asks main to print the configuration and exit.
 	PrintConfig bool
 
