@@ -118,6 +118,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Jobs:            d.jobs,
 		Tools:           tools,
 		WorkDir:         filepath.Join(cfg.DataDir, "work"),
+		Imports: media.ImportLimits{MaxBytes: cfg.MaxUploadBytes, MaxLong: cfg.UploadMaxLong, MaxShort: cfg.UploadMaxShort,
+			MaxDuration: cfg.UploadMaxDuration, MaxStreams: cfg.UploadMaxStreams},
 	})
 	if err != nil {
 		return nil, err
@@ -145,6 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		BaseURL:         cfg.BaseURL,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		MaxSegmentBytes: cfg.MaxSegmentBytes,
+		MaxUploadBytes:  cfg.MaxUploadBytes,
 	})
 	if err != nil {
 		return nil, err

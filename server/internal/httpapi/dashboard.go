@@ -39,6 +39,7 @@ type videosData struct {
 	Query     string
 	Sort      string
 	Sorts     []string
+	MaxUpload int64 // largest video file the upload takes
 }
 
 type failedJob struct {
@@ -88,7 +89,7 @@ func (s *Server) videosPage(c *fiber.Ctx) error {
 			titles[it.Video.ID] = it.Title
 		}
 	}
-	d := videosData{Libraries: out, Query: c.Query("q"), Sort: sortBy, Sorts: share.Sorts}
+	d := videosData{Libraries: out, Query: c.Query("q"), Sort: sortBy, Sorts: share.Sorts, MaxUpload: s.maxUpload}
 	for _, j := range failed {
 		t, ok := titles[j.VideoID]
 		if !ok {

@@ -155,6 +155,8 @@ func (s *Server) bodyLimit(method, path string) int64 {
 	switch {
 	case isSegmentUpload(method, path):
 		return s.maxSegment
+	case isImportUpload(method, path):
+		return s.maxUpload
 	case isImageUpload(method, path):
 		return max(s.maxBody, maxUploadBody)
 	}

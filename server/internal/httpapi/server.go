@@ -44,6 +44,7 @@ type Deps struct {
 	BaseURL         string
 	MaxBodyBytes    int64
 	MaxSegmentBytes int64
+	MaxUploadBytes  int64 // whole video files from the dashboard
 }
 
 // Server holds the fiber app and what its handlers share.
@@ -59,6 +60,7 @@ type Server struct {
 	baseURL    string
 	maxBody    int64
 	maxSegment int64
+	maxUpload  int64
 	https      bool
 	cookies    cookieNames
 	proxies    []netip.Prefix
@@ -91,6 +93,7 @@ func New(d Deps) (*Server, error) {
 		baseURL:    strings.TrimRight(d.BaseURL, "/"),
 		maxBody:    d.MaxBodyBytes,
 		maxSegment: d.MaxSegmentBytes,
+		maxUpload:  d.MaxUploadBytes,
 		https:      strings.HasPrefix(d.BaseURL, "https://"),
 		registry:   prometheus.NewRegistry(),
 	}
@@ -132,6 +135,7 @@ func (s *Server) routes() {
 	}))
 	s.playbackRoutes(a)
 	s.dashboardRoutes(a)
+	s.importRoutes(a)
 	v1 := a.Group("/api/v1")
 	s.syncRoutes(v1)
 	s.deviceAPIRoutes(v1)

@@ -97,6 +97,8 @@ type Config struct {
 	Tools Tools
 	// WorkDir holds processing's plaintext while a job runs; local disk.
 	WorkDir string
+	// Imports limits whole-file uploads from the dashboard.
+	Imports ImportLimits
 }
 
 // Service implements the media use cases.
@@ -114,6 +116,7 @@ type Service struct {
 	jobs       *jobs.Queue
 	tools      Tools
 	workDir    string
+	imports    ImportLimits
 }
 
 // New returns a Service; the spool dir is created if needed.
@@ -135,6 +138,7 @@ func New(c Config) (*Service, error) {
 		jobs:       c.Jobs,
 		tools:      c.Tools,
 		workDir:    c.WorkDir,
+		imports:    c.Imports,
 	}
 	s.leases = newLeases(c.Store, c.Log, func() time.Time { return s.now() })
 	return s, nil

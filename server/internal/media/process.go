@@ -78,6 +78,7 @@ func (s *Service) RegisterJobs(q *jobs.Queue) {
 	q.Handle(JobGIF, s.videoJob(s.processGIF))
 	q.Handle(JobMP4, s.videoJob(s.processMP4))
 	q.Handle(JobTrim, s.videoJob(s.processTrim))
+	q.Handle(JobImport, s.processImport)
 }
 
 // ensureJobs queues the processing every ready video gets, once: a

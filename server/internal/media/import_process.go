@@ -1,0 +1,661 @@
+package media
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/jobs"
+	"framecast.dev/server/internal/store"
+	"framecast.dev/shared/api"
+	"framecast.dev/shared/seal"
+)
+
+// refusal is a file the import will never take; its message is for the
+// owner.
+func refusal(format string, args ...any) error {
+	return jobs.Permanent(&Error{Kind: KindInvalid, Message: fmt.Sprintf(format, args...)})
+}
+
+// processImport is the import job's handler.
+func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
+	v, err := s.store.Video(ctx, j.VideoID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	im, err := s.store.Import(ctx, v.ID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && im.State == store.ImportDone || v.State == store.StateReady {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The owner sees why it failed: a refusal at once, anything else once
+	// the attempts are used up.
+	defer func() {
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if jobs.IsPermanent(err) || j.Attempts >= j.MaxAttempts {
+			msg := "Processing failed: " + err.Error()
+			var me *Error
+			if errors.As(err, &me) && me.Kind == KindInvalid {
+				msg = me.Message
+				// Nothing will ever come of these bytes.
+				s.removeImportParts(context.WithoutCancel(ctx), v.ID)
+			}
+			if serr := s.store.SetImportState(context.WithoutCancel(ctx), v.ID, store.ImportFailed, 0, msg, s.now().UTC()); serr != nil {
+				s.log.Warn("recording an import's failure failed", "video_id", v.ID, "err", serr)
+			}
+			s.log.Info("import refused or failed", "video_id", v.ID, "err", err)
+		}
+	}()
+	if im.State == store.ImportFailed {
+		// Retried by the owner: receiving is over, processing again.
+		if err := s.store.SetImportState(ctx, v.ID, store.ImportProcessing, 0, "", s.now().UTC()); err != nil {
+			return err
+		}
+	}
+	if im.Received != im.Length {
+		return jobs.Permanent(fmt.Errorf("only %d of %d bytes were received", im.Received, im.Length))
+	}
+	if s.tools.FFmpeg == "" || s.tools.FFprobe == "" {
+		return jobs.Permanent(errors.New("ffmpeg and ffprobe are not installed on the server; install them, then retry"))
+	}
+	if err := os.MkdirAll(s.workDir, 0o700); err != nil {
+		return fmt.Errorf("work dir: %w", err)
+	}
+	work, err := os.MkdirTemp(s.workDir, "import-"+v.ID+"-")
+	if err != nil {
+		return fmt.Errorf("work dir: %w", err)
+	}
+	defer os.RemoveAll(work)
+
+	src, err := s.importSource(ctx, v.ID, im, work)
+	if err != nil {
+		return err
+	}
+	p, err := s.probeImport(ctx, src)
+	if err != nil {
+		return err
+	}
+	if err := s.checkImport(p); err != nil {
+		return err
+	}
+
+	// An earlier attempt may have stored some segments under a key that
+	// is gone now: start clean.
+	if err := s.clearImportSegments(ctx, v.ID); err != nil {
+		return err
+	}
+	out := filepath.Join(work, "hls")
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return err
+	}
+	copyPath := p.copyable()
+	args := []string{"-i", src, "-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn", "-map_metadata", "-1"}
+	if p.Duration <= 0 && s.imports.MaxDuration > 0 {
+		// Length unknown (a browser's WebM): stop at the limit.
+		args = append(args, "-t", ff(s.imports.MaxDuration.Seconds()))
+	}
+	if copyPath {
+		args = append(args, "-c", "copy")
+	} else {
+		args = append(args,
+			"-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
+			// Even sizes for 4:2:0; a keyframe every 2 s so segments are 2 s.
+			"-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+			"-force_key_frames", "expr:gte(t,n_forced*"+strconv.Itoa(importSegmentSeconds)+")",
+			"-c:a", "aac", "-b:a", "128k", "-ac", "2")
+	}
+	args = append(args, "-f", "hls", "-hls_time", strconv.Itoa(importSegmentSeconds), "-hls_list_size", "0",
+		"-hls_playlist_type", "vod", "-hls_segment_type", "fmp4", "-hls_flags", "temp_file",
+		"-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", filepath.Join(out, "%d.m4s"),
+		filepath.Join(out, "index.m3u8"))
+
+	dek := seal.NewKey()
+	rec, err := seal.ParseRecordingID(v.RecordingID)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", v.ID, err)
+	}
+	// Segments are sealed and stored while ffmpeg still writes the next
+	// ones: a segment is complete once it has its final name
+	// (temp_file).
+	sealer := newImportSealer(ctx, s, v.ID, rec, dek, out)
+	sealer.start()
+	total := p.Duration
+	ffErr := s.ffmpegProgress(ctx, total, func(done float64) {
+		_ = s.store.SetImportState(ctx, v.ID, store.ImportProcessing, math.Min(done, 0.99), "", s.now().UTC())
+	}, args...)
+	if ffErr != nil {
+		sealer.stop()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return refusal("The video could not be converted (%s).", lastLine(ffErr.Error()))
+	}
+	init, files, durations, err := readHLS(filepath.Join(out, "index.m3u8"))
+	if err != nil {
+		sealer.stop()
+		return refusal("The file holds no pictures that could be played.")
+	}
+	if init != "init.mp4" {
+		sealer.stop()
+		return fmt.Errorf("import %s: unexpected init file %q", v.ID, init)
+	}
+	for i, f := range files {
+		if f != strconv.Itoa(i)+".m4s" {
+			sealer.stop()
+			return fmt.Errorf("import %s: unexpected segment file %q", v.ID, f)
+		}
+	}
+	if len(files) > api.MaxSegmentIndex+1 {
+		sealer.stop()
+		return refusal("The video is too long: it makes %d segments, at most %d are allowed.", len(files), api.MaxSegmentIndex+1)
+	}
+	for i, d := range durations {
+		if d <= 0 || d > api.MaxSegmentDuration {
+			sealer.stop()
+			return refusal("Segment %d of the video lasts %.1f s; the file's keyframes are too far apart.", i, d)
+		}
+	}
+	if err := sealer.finish(len(files)); err != nil {
+		return err
+	}
+
+	wrapped, err := seal.WrapKey(s.kek, dek, purpose(v.ID))
+	if err != nil {
+		return fmt.Errorf("import %s: %w", v.ID, err)
+	}
+	v, err = s.store.Finalize(ctx, v.ID, store.Finalization{
+		HasInit: true, SegmentCount: len(files), Durations: durations, WrappedKey: wrapped, ReadyAt: s.now().UTC(),
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w", v.ID, err)
+	}
+	if err := s.store.SetImportState(ctx, v.ID, store.ImportDone, 1, "", s.now().UTC()); err != nil {
+		return err
+	}
+	s.removeImportParts(ctx, v.ID)
+	s.log.Info("import ready", "video_id", v.ID, "segments", v.SegmentCount, "duration_s", v.Duration(), "copied", copyPath)
+	return s.ensureJobs(ctx, v)
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	if len(s) > 300 {
+		s = s[len(s)-300:]
+	}
+	return s
+}
+
+// importSource is a local file holding the uploaded bytes: the stored
+// part itself when there is one part on local disk, else the parts
+// joined in work.
+func (s *Service) importSource(ctx context.Context, videoID string, im store.Import, work string) (string, error) {
+	var keys []string
+	var sum int64
+	for info, err := range s.blobs.List(ctx, importPrefix(videoID)) {
+		if err != nil {
+			return "", fmt.Errorf("import %s: list parts: %w", videoID, err)
+		}
+		off, perr := strconv.ParseInt(strings.TrimPrefix(info.Key, importPrefix(videoID)), 10, 64)
+		if perr != nil || off != sum {
+			// A part from a request whose count never reached the
+			// database (its replica died): not part of the file.
+			if perr == nil && off >= sum {
+				continue
+			}
+			continue
+		}
+		keys = append(keys, info.Key)
+		sum += info.Size
+	}
+	if sum != im.Length {
+		return "", jobs.Permanent(fmt.Errorf("the uploaded file is incomplete (%d of %d bytes); upload it again", sum, im.Length))
+	}
+	if len(keys) == 1 {
+		if p := blob.LocalPath(s.blobs, keys[0]); p != "" {
+			return p, nil
+		}
+	}
+	path := filepath.Join(work, "source")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	for _, k := range keys {
+		rc, err := s.blobs.Get(ctx, k)
+		if err != nil {
+			return "", fmt.Errorf("import %s: %w", videoID, err)
+		}
+		_, err = io.Copy(f, rc)
+		rc.Close()
+		if err != nil {
+			return "", fmt.Errorf("import %s: join parts: %w", videoID, err)
+		}
+	}
+	return path, f.Close()
+}
+
+func (s *Service) removeImportParts(ctx context.Context, videoID string) {
+	for info, err := range s.blobs.List(ctx, importPrefix(videoID)) {
+		if err != nil {
+			s.log.Warn("list uploaded parts", "video_id", videoID, "err", err)
+			return
+		}
+		if err := s.blobs.Delete(ctx, info.Key); err != nil {
+			s.log.Warn("remove uploaded part", "video_id", videoID, "err", err)
+		}
+	}
+}
+
+func (s *Service) clearImportSegments(ctx context.Context, videoID string) error {
+	segs, err := s.store.Segments(ctx, videoID)
+	if err != nil {
+		return err
+	}
+	if len(segs) == 0 {
+		return nil
+	}
+	if err := s.store.ClearImportSegments(ctx, videoID); err != nil {
+		return err
+	}
+	for _, seg := range segs {
+		if err := s.blobs.Delete(ctx, blobKey(videoID, api.SegmentIndex(seg.Index), seg.SHA256)); err != nil {
+			s.log.Warn("remove an earlier attempt's segment", "video_id", videoID, "err", err)
+		}
+	}
+	return nil
+}
+
+// probed is what ffprobe says about an upload.
+type probed struct {
+	Format   string
+	Duration float64 // 0: unknown
+	Streams  int
+	Video    *probedStream
+	Audio    *probedStream
+}
+
+type probedStream struct {
+	Codec  string
+	Width  int
+	Height int
+	PixFmt string
+}
+
+// copyable: H.264 in 4:2:0 with AAC sound (or none) goes into the
+// segments as it is; anything else is transcoded.
+func (p probed) copyable() bool {
+	if p.Video == nil || p.Video.Codec != "h264" || (p.Video.PixFmt != "yuv420p" && p.Video.PixFmt != "yuvj420p") {
+		return false
+	}
+	return p.Audio == nil || p.Audio.Codec == "aac"
+}
+
+func (s *Service) probeImport(ctx context.Context, path string) (probed, error) {
+	out, err := run(ctx, s.tools.FFprobe, "-v", "error", "-show_entries",
+		"format=format_name,duration:stream=codec_type,codec_name,width,height,pix_fmt", "-of", "json", path)
+	if err != nil {
+		if ctx.Err() != nil {
+			return probed{}, ctx.Err()
+		}
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "moov atom not found"):
+			return probed{}, refusal("This file is incomplete or damaged (its index is missing): upload the whole file again.")
+		default:
+			return probed{}, refusal("This file is not a video Framecast can read: choose an MP4, MOV, WebM or MKV file.")
+		}
+	}
+	var raw struct {
+		Format struct {
+			Name     string `json:"format_name"`
+			Duration string `json:"duration"`
+		} `json:"format"`
+		Streams []struct {
+			Type   string `json:"codec_type"`
+			Codec  string `json:"codec_name"`
+			Width  int    `json:"width"`
+			Height int    `json:"height"`
+			PixFmt string `json:"pix_fmt"`
+		} `json:"streams"`
+	}
+	if err := json.Unmarshal(out, &raw); err != nil {
+		return probed{}, fmt.Errorf("ffprobe output: %w", err)
+	}
+	p := probed{Format: raw.Format.Name, Streams: len(raw.Streams)}
+	if d, err := strconv.ParseFloat(raw.Format.Duration, 64); err == nil && d > 0 && !math.IsInf(d, 0) {
+		p.Duration = d
+	}
+	for _, st := range raw.Streams {
+		ps := &probedStream{Codec: st.Codec, Width: st.Width, Height: st.Height, PixFmt: st.PixFmt}
+		switch {
+		case st.Type == "video" && p.Video == nil && st.Width > 0 && st.Height > 0 && !stillImage(st.Codec):
+			p.Video = ps
+		case st.Type == "audio" && p.Audio == nil:
+			p.Audio = ps
+		}
+	}
+	return p, nil
+}
+
+// stillImage codecs are cover art and pictures, not video: ffprobe reports
+// a JPEG or PNG (renamed .mp4) as a one-frame video stream.
+func stillImage(codec string) bool {
+	switch codec {
+	case "mjpeg", "png", "bmp", "gif", "webp", "tiff":
+		return true
+	}
+	return false
+}
+
+func (s *Service) checkImport(p probed) error {
+	l := s.imports
+	if p.Video == nil {
+		if p.Audio != nil {
+			return refusal("This file holds only sound; Framecast takes videos.")
+		}
+		return refusal("This file is not a video Framecast can read: choose an MP4, MOV, WebM or MKV file.")
+	}
+	if l.MaxStreams > 0 && p.Streams > l.MaxStreams {
+		return refusal("This file has %d streams; at most %d are allowed.", p.Streams, l.MaxStreams)
+	}
+	long, short := max(p.Video.Width, p.Video.Height), min(p.Video.Width, p.Video.Height)
+	if l.MaxLong > 0 && (long > l.MaxLong || short > l.MaxShort) {
+		return refusal("The video is %d×%d; the largest this server takes is %d×%d.", p.Video.Width, p.Video.Height, l.MaxLong, l.MaxShort)
+	}
+	if l.MaxDuration > 0 && p.Duration > l.MaxDuration.Seconds() {
+		return refusal("The video lasts %s; the longest this server takes is %s.", clockDuration(p.Duration), clockDuration(l.MaxDuration.Seconds()))
+	}
+	return nil
+}
+
+func clockDuration(sec float64) string {
+	d := time.Duration(sec * float64(time.Second)).Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", m, s)
+}
+
+// ffmpegProgress runs ffmpeg reporting how far it got (0..1 of total
+// seconds; nothing when total is unknown) about once a second.
+func (s *Service) ffmpegProgress(ctx context.Context, total float64, progress func(float64), args ...string) error {
+	argv := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-progress", "pipe:1", "-nostats"}, args...)
+	cmd := exec.CommandContext(ctx, s.tools.FFmpeg, argv...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(stdout)
+	last := time.Now()
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "out_time_us=") || total <= 0 || time.Since(last) < time.Second {
+			continue
+		}
+		if us, err := strconv.ParseInt(strings.TrimPrefix(line, "out_time_us="), 10, 64); err == nil && us > 0 {
+			progress(float64(us) / 1e6 / total)
+			last = time.Now()
+		}
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("ffmpeg: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
+
+// importSealer seals and stores the segments ffmpeg writes, as they
+// appear, with a few workers so the blob store's writes (an fsync each on
+// disk) overlap.
+type importSealer struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	s      *Service
+	video  string
+	rec    seal.RecordingID
+	dek    seal.Key
+	dir    string
+
+	mu    sync.Mutex
+	next  int // next media segment to hand out
+	init  bool
+	count int // -1 until ffmpeg is done; then the number of segments
+	err   error
+	queue chan api.SegmentIndex
+	wg    sync.WaitGroup
+	feed  sync.WaitGroup
+	done  chan struct{}
+}
+
+const importSealWorkers = 3
+
+func newImportSealer(ctx context.Context, s *Service, videoID string, rec seal.RecordingID, dek seal.Key, dir string) *importSealer {
+	ctx, cancel := context.WithCancel(ctx)
+	return &importSealer{ctx: ctx, cancel: cancel, s: s, video: videoID, rec: rec, dek: dek, dir: dir, count: -1,
+		queue: make(chan api.SegmentIndex, 16), done: make(chan struct{})}
+}
+
+func (z *importSealer) start() {
+	for range importSealWorkers {
+		z.wg.Add(1)
+		go func() {
+			defer z.wg.Done()
+			for i := range z.queue {
+				if err := z.sealOne(i); err != nil {
+					z.fail(err)
+				}
+			}
+		}()
+	}
+	z.feed.Add(1)
+	go z.watch()
+}
+
+// watch hands segments to the workers as they are complete, until
+// ffmpeg is done (count set) and all are handed out. Segment n is complete
+// once ffmpeg has begun n+1 (its temp file or its file exists); the init
+// segment is written when segment 0 ends.
+func (z *importSealer) watch() {
+	defer z.feed.Done()
+	defer close(z.queue)
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		z.mu.Lock()
+		count, next, init := z.count, z.next, z.init
+		z.mu.Unlock()
+		complete := func(n int) bool {
+			if count >= 0 {
+				return n < count
+			}
+			m := filepath.Join(z.dir, strconv.Itoa(n+1)+".m4s")
+			return exists(m) || exists(m+".tmp")
+		}
+		switch {
+		case !init && (count >= 0 || complete(0)):
+			if !z.send(api.InitSegment) {
+				return
+			}
+			z.mu.Lock()
+			z.init = true
+			z.mu.Unlock()
+			continue
+		case count >= 0 && next >= count:
+			return
+		case init && complete(next):
+			if !z.send(api.SegmentIndex(next)) {
+				return
+			}
+			z.mu.Lock()
+			z.next++
+			z.mu.Unlock()
+			continue
+		}
+		select {
+		case <-z.ctx.Done():
+			return
+		case <-z.done:
+		case <-t.C:
+		}
+	}
+}
+
+func (z *importSealer) send(i api.SegmentIndex) bool {
+	select {
+	case z.queue <- i:
+		return true
+	case <-z.ctx.Done():
+		return false
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func (z *importSealer) fail(err error) {
+	z.mu.Lock()
+	if z.err == nil {
+		z.err = err
+	}
+	z.mu.Unlock()
+	z.cancel()
+}
+
+// finish waits for every one of count segments to be stored.
+func (z *importSealer) finish(count int) error {
+	z.mu.Lock()
+	z.count = count
+	z.mu.Unlock()
+	close(z.done)
+	z.feed.Wait()
+	z.wg.Wait()
+	z.cancel()
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.err != nil {
+		return z.err
+	}
+	if !z.init || z.next != count {
+		return fmt.Errorf("import %s: stored %d of %d segments", z.video, z.next, count)
+	}
+	return nil
+}
+
+// stop abandons the sealing (ffmpeg failed).
+func (z *importSealer) stop() {
+	z.cancel()
+	z.feed.Wait()
+	z.wg.Wait()
+}
+
+// sealOne seals one plaintext file with the video's fresh data key,
+// exactly as the desktop seals a recorded segment (same recording id and
+// index), stores it under its content address and records it.
+func (z *importSealer) sealOne(index api.SegmentIndex) error {
+	name := "init.mp4"
+	if index != api.InitSegment {
+		name = strconv.Itoa(int(index)) + ".m4s"
+	}
+	plain := filepath.Join(z.dir, name)
+	in, err := os.Open(plain)
+	if err != nil {
+		return fmt.Errorf("import %s: segment %s: %w", z.video, index, err)
+	}
+	defer in.Close()
+	sealedPath := plain + ".sealed"
+	out, err := os.OpenFile(sealedPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("import %s: segment %s: %w", z.video, index, err)
+	}
+	defer os.Remove(sealedPath)
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(out, h)}
+	w, err := seal.NewWriter(cw, z.dek, z.rec, index.SealIndex())
+	if err == nil {
+		_, err = io.Copy(w, in)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: seal segment %s: %w", z.video, index, err)
+	}
+	in.Close()
+	os.Remove(plain) // sealed; the plaintext goes at once
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err := blob.PutFile(z.ctx, z.s.blobs, blobKey(z.video, index, sum), sealedPath); err != nil {
+		return fmt.Errorf("import %s: store segment %s: %w", z.video, index, err)
+	}
+	_, _, err = z.s.store.AddSegment(z.ctx, store.Segment{VideoID: z.video, Index: int(index), Size: cw.n, SHA256: sum, CreatedAt: z.s.now().UTC()})
+	if err != nil {
+		return fmt.Errorf("import %s: record segment %s: %w", z.video, index, err)
+	}
+	return nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
