@@ -56,6 +56,7 @@ type matrixFixture struct {
 	ownVideo    api.Video // owner's personal video, uploading, with its init segment stored
 	readyVideo  api.Video // owner's ready video, for the share routes
 	shared      string    // id of the member's video in the workspace library
+	importID    string    // owner's upload of a video file in progress (see importUploadID)
 }
 
 type matrixRow struct {
@@ -254,6 +255,11 @@ func (f *matrixFixture) call(r matrixRow, p principal) answer {
 		return newBrowser(f.t, f.ts.URL).do(r.method, path, body, ct, headers...)
 	}
 	switch {
+	case r.json != "":
+		// A dashboard script's request: JSON or a file's bytes, with the
+		// CSRF token in its header.
+		headers := append([]string{"X-CSRF-Token", b.csrf()}, r.headers...)
+		return b.do(r.method, path, strings.NewReader(r.json), "application/json", headers...)
 	case r.upload != "":
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
@@ -488,6 +494,12 @@ func matrixRows() []matrixRow {
 					f.signInDevice(p)
 				}
 			}},
+
+		// Uploading a video file from the dashboard.
+		{method: "POST", route: "/uploads", json: `{"name":"matrix.mp4","size":10}`, want: signedIn(unauth, created)},
+		{method: "GET", route: "/uploads/:id", path: importUpload, want: [nPrincipals]int{see, missing, missing, missing, ok}},
+		{method: "PATCH", route: "/uploads/:id", path: importUpload, json: "x", headers: []string{api.HeaderUploadOffset, "0"},
+			want: [nPrincipals]int{unauth, missing, missing, missing, ok}},
 
 		// Last: they end sessions and the workspace.
 		{method: "POST", route: "/signout", want: all(see), after: func(f *matrixFixture, p principal, _ int) { f.resignIn(p) }},
