@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // PrivacyCentre is the part of Store the privacy centre needs beyond the
 // account methods: handing videos over and removing what refers to a
@@ -14,4 +17,60 @@ type PrivacyCentre interface {
 	DeleteInvitationsTo(ctx context.Context, emailNorm string) error
 	// DeleteRateLimits drops the counters of the given keys.
 	DeleteRateLimits(ctx context.Context, keys []string) error
+
+	CreateExport(ctx context.Context, e Export) error
+	Export(ctx context.Context, id string) (Export, error)
+	// ExportByToken finds an export by its link's secret hash.
+	ExportByToken(ctx context.Context, tokenHash string) (Export, error)
+	// UpdateExport writes every field but ID, UserID and CreatedAt.
+	UpdateExport(ctx context.Context, e Export) error
+	// Exports lists a user's exports, newest first.
+	Exports(ctx context.Context, userID string) ([]Export, error)
+	// ExpiredExports lists exports whose link expired at or before now.
+	ExpiredExports(ctx context.Context, now time.Time) ([]Export, error)
+	DeleteExport(ctx context.Context, id string) error
+
+	AddAudit(ctx context.Context, a AuditEntry) error
+	// Audit lists a user's privacy actions, newest first.
+	Audit(ctx context.Context, userID string, limit int) ([]AuditEntry, error)
+
+	// RowsAboutVideos returns, for every table with a video_id column
+	// except those in skip, the rows about the given videos, as column ->
+	// value maps (found from the schema, so tables added later, such as
+	// analytics, are included without a change here).
+	RowsAboutVideos(ctx context.Context, videoIDs []string, skip []string) (map[string][]map[string]any, error)
+}
+
+// Export states.
+const (
+	ExportPending = "pending"
+	ExportReady   = "ready"
+	ExportFailed  = "failed"
+)
+
+// Export is a ZIP of a user's (or a workspace's) data, built in the
+// background, stored sealed, downloadable through a mailed link until
+// ExpiresAt.
+type Export struct {
+	ID          string
+	UserID      string
+	WorkspaceID string // "" for the user's own data
+	State       string
+	TokenHash   string // "" until the link is made
+	BlobKey     string
+	SealID      string // hex recording id of the ZIP's seal
+	WrappedKey  []byte
+	Size        int64
+	CreatedAt   time.Time
+	ReadyAt     time.Time
+	ExpiresAt   time.Time
+}
+
+// AuditEntry is one privacy action, kept for the user to see.
+type AuditEntry struct {
+	ID     string
+	UserID string
+	At     time.Time
+	Action string
+	Detail string
 }

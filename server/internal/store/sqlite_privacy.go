@@ -2,7 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 )
 
 func (s *SQLite) SetVideoOwner(ctx context.Context, id, ownerID string) error {
@@ -27,4 +32,172 @@ func (s *SQLite) DeleteRateLimits(ctx context.Context, keys []string) error {
 		}
 	}
 	return nil
+}
+
+const exportColumns = `id, user_id, workspace_id, state, token_hash, blob_key, seal_id, wrapped_key, size, created_at, ready_at, expires_at`
+
+func scanExport(r scanner) (Export, error) {
+	var (
+		e              Export
+		ws, token      sql.NullString
+		created        int64
+		ready, expires sql.NullInt64
+	)
+	if err := r.Scan(&e.ID, &e.UserID, &ws, &e.State, &token, &e.BlobKey, &e.SealID, &e.WrappedKey, &e.Size, &created, &ready, &expires); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Export{}, ErrNotFound
+		}
+		return Export{}, err
+	}
+	e.WorkspaceID, e.TokenHash, e.CreatedAt = ws.String, token.String, fromMicros(created)
+	if ready.Valid {
+		e.ReadyAt = fromMicros(ready.Int64)
+	}
+	if expires.Valid {
+		e.ExpiresAt = fromMicros(expires.Int64)
+	}
+	return e, nil
+}
+
+func (s *SQLite) CreateExport(ctx context.Context, e Export) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO exports (`+exportColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, e.UserID, nullable(e.WorkspaceID), e.State, nullable(e.TokenHash), e.BlobKey, e.SealID, e.WrappedKey, e.Size,
+		micros(e.CreatedAt), nullTime(e.ReadyAt), nullTime(e.ExpiresAt))
+	if isForeignKey(err) {
+		return fmt.Errorf("create export: %w", ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("create export: %w", err)
+	}
+	return nil
+}
+
+func (s *SQLite) Export(ctx context.Context, id string) (Export, error) {
+	e, err := scanExport(s.db.QueryRowContext(ctx, `SELECT `+exportColumns+` FROM exports WHERE id = ?`, id))
+	if err != nil {
+		return Export{}, fmt.Errorf("export %s: %w", id, err)
+	}
+	return e, nil
+}
+
+func (s *SQLite) ExportByToken(ctx context.Context, tokenHash string) (Export, error) {
+	e, err := scanExport(s.db.QueryRowContext(ctx, `SELECT `+exportColumns+` FROM exports WHERE token_hash = ?`, tokenHash))
+	if err != nil {
+		return Export{}, fmt.Errorf("export by link: %w", err)
+	}
+	return e, nil
+}
+
+func (s *SQLite) UpdateExport(ctx context.Context, e Export) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE exports SET workspace_id = ?, state = ?, token_hash = ?, blob_key = ?, seal_id = ?,
+		wrapped_key = ?, size = ?, ready_at = ?, expires_at = ? WHERE id = ?`,
+		nullable(e.WorkspaceID), e.State, nullable(e.TokenHash), e.BlobKey, e.SealID, e.WrappedKey, e.Size,
+		nullTime(e.ReadyAt), nullTime(e.ExpiresAt), e.ID)
+	return oneRow(res, err, "update export "+e.ID)
+}
+
+func (s *SQLite) Exports(ctx context.Context, userID string) ([]Export, error) {
+	return queryAll(ctx, s.db, scanExport, "exports of "+userID,
+		`SELECT `+exportColumns+` FROM exports WHERE user_id = ? ORDER BY created_at DESC, id`, userID)
+}
+
+func (s *SQLite) ExpiredExports(ctx context.Context, now time.Time) ([]Export, error) {
+	return queryAll(ctx, s.db, scanExport, "expired exports",
+		`SELECT `+exportColumns+` FROM exports WHERE expires_at <= ? ORDER BY expires_at, id`, micros(now))
+}
+
+func (s *SQLite) DeleteExport(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM exports WHERE id = ?`, id)
+	return oneRow(res, err, "delete export "+id)
+}
+
+func (s *SQLite) AddAudit(ctx context.Context, a AuditEntry) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO privacy_audit (id, user_id, at, action, detail) VALUES (?, ?, ?, ?, ?)`,
+		a.ID, a.UserID, micros(a.At), a.Action, a.Detail)
+	if isForeignKey(err) {
+		return fmt.Errorf("audit: %w", ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+func (s *SQLite) Audit(ctx context.Context, userID string, limit int) ([]AuditEntry, error) {
+	return queryAll(ctx, s.db, func(r scanner) (AuditEntry, error) {
+		var (
+			a  AuditEntry
+			at int64
+		)
+		err := r.Scan(&a.ID, &a.UserID, &at, &a.Action, &a.Detail)
+		a.At = fromMicros(at)
+		return a, err
+	}, "audit of "+userID, `SELECT id, user_id, at, action, detail FROM privacy_audit WHERE user_id = ?
+		ORDER BY at DESC, id DESC LIMIT ?`, userID, limit)
+}
+
+func (s *SQLite) RowsAboutVideos(ctx context.Context, videoIDs []string, skip []string) (map[string][]map[string]any, error) {
+	out := map[string][]map[string]any{}
+	if len(videoIDs) == 0 {
+		return out, nil
+	}
+	q := `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND p.name = 'video_id' ORDER BY m.name`
+	if s.postgres {
+		q = `SELECT table_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND column_name = 'video_id' ORDER BY table_name`
+	}
+	tables, err := queryAll(ctx, s.db, func(r scanner) (string, error) {
+		var t string
+		return t, r.Scan(&t)
+	}, "tables about videos", q)
+	if err != nil {
+		return nil, err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(videoIDs)), ", ")
+	args := make([]any, len(videoIDs))
+	for i, id := range videoIDs {
+		args[i] = id
+	}
+	for _, t := range tables {
+		if slices.Contains(skip, t) {
+			continue
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT * FROM "`+strings.ReplaceAll(t, `"`, `""`)+`" WHERE video_id IN (`+marks+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("rows of %s: %w", t, err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("rows of %s: %w", t, err)
+		}
+		list := []map[string]any{}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("rows of %s: %w", t, err)
+			}
+			m := make(map[string]any, len(cols))
+			for i, c := range cols {
+				if b, ok := vals[i].([]byte); ok {
+					vals[i] = string(b)
+				}
+				m[c] = vals[i]
+			}
+			list = append(list, m)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("rows of %s: %w", t, err)
+		}
+		out[t] = list
+	}
+	return out, nil
 }

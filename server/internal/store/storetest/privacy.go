@@ -18,6 +18,123 @@ var privacyTests = []struct {
 	{"SetVideoOwner", testSetVideoOwner},
 	{"DeleteInvitationsTo", testDeleteInvitationsTo},
 	{"DeleteRateLimits", testDeleteRateLimits},
+	{"Exports", testExports},
+	{"Audit", testAudit},
+	{"RowsAboutVideos", testRowsAboutVideos},
+}
+
+func testExports(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, other := mustUser(t, s, 1), mustUser(t, s, 2)
+	if err := s.CreateWorkspace(ctx, store.Workspace{ID: "ws1", Name: "W", CreatedAt: now}, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	e := store.Export{ID: "e1", UserID: u.ID, WorkspaceID: "ws1", State: store.ExportPending, CreatedAt: now}
+	if err := s.CreateExport(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateExport(ctx, store.Export{ID: "e2", UserID: other.ID, State: store.ExportPending, CreatedAt: now.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateExport(ctx, store.Export{ID: "e3", UserID: "ghost", State: store.ExportPending, CreatedAt: now}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("export of a missing user: %v", err)
+	}
+	got, err := s.Export(ctx, "e1")
+	if err != nil || got.WorkspaceID != "ws1" || got.TokenHash != "" || !got.ReadyAt.IsZero() || !got.CreatedAt.Equal(now) {
+		t.Fatalf("Export = %+v, %v", got, err)
+	}
+	e.State, e.TokenHash, e.BlobKey, e.SealID, e.WrappedKey, e.Size = store.ExportReady, "th1", "exports/u/e1", "abcd", []byte{1, 2, 0, 3}, 12345
+	e.ReadyAt, e.ExpiresAt = now.Add(time.Minute), now.Add(time.Hour)
+	if err := s.UpdateExport(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.ExportByToken(ctx, "th1")
+	if err != nil || got.State != store.ExportReady || got.BlobKey != e.BlobKey || string(got.WrappedKey) != string(e.WrappedKey) ||
+		got.Size != 12345 || !got.ExpiresAt.Equal(e.ExpiresAt) || !got.ReadyAt.Equal(e.ReadyAt) || got.SealID != "abcd" {
+		t.Fatalf("ExportByToken = %+v, %v", got, err)
+	}
+	if _, err := s.ExportByToken(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown token: %v", err)
+	}
+	if list, err := s.Exports(ctx, u.ID); err != nil || len(list) != 1 || list[0].ID != "e1" {
+		t.Fatalf("Exports = %+v, %v", list, err)
+	}
+	if list, _ := s.ExpiredExports(ctx, now.Add(59*time.Minute)); len(list) != 0 {
+		t.Fatalf("expired too early: %+v", list)
+	}
+	if list, _ := s.ExpiredExports(ctx, now.Add(time.Hour)); len(list) != 1 || list[0].ID != "e1" {
+		t.Fatalf("ExpiredExports = %+v", list)
+	}
+	// The workspace's deletion leaves the user's export (to expire).
+	if err := s.DeleteWorkspace(ctx, "ws1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Export(ctx, "e1"); err != nil || got.WorkspaceID != "" {
+		t.Fatalf("after the workspace went: %+v, %v", got, err)
+	}
+	if err := s.DeleteExport(ctx, "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteExport(ctx, "e1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	// Exports go with their user.
+	if err := s.DeleteUser(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Export(ctx, "e2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("export outlived its user: %v", err)
+	}
+}
+
+func testAudit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, 1)
+	for i, a := range []string{"first", "second", "third"} {
+		if err := s.AddAudit(ctx, store.AuditEntry{ID: a, UserID: u.ID, At: now.Add(time.Duration(i) * time.Second), Action: a, Detail: "d " + a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Audit(ctx, u.ID, 2)
+	if err != nil || len(got) != 2 || got[0].Action != "third" || got[1].Detail != "d second" || !got[1].At.Equal(now.Add(time.Second)) {
+		t.Fatalf("Audit = %+v, %v", got, err)
+	}
+	if err := s.AddAudit(ctx, store.AuditEntry{ID: "x", UserID: "ghost", At: now, Action: "a"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("audit of a missing user: %v", err)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Audit(ctx, u.ID, 10); len(got) != 0 {
+		t.Fatalf("audit outlived its user: %+v", got)
+	}
+}
+
+func testRowsAboutVideos(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := mustVideo(t, s, 1), mustVideo(t, s, 2)
+	for _, v := range []store.Video{a, b} {
+		if _, _, err := s.AddSegment(ctx, store.Segment{VideoID: v.ID, Index: 0, Size: 10, SHA256: "h-" + v.ID, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.RowsAboutVideos(ctx, []string{a.ID}, []string{"jobs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["jobs"]; ok {
+		t.Error("a skipped table is in the answer")
+	}
+	segs := got["segments"]
+	if len(segs) != 1 || segs[0]["sha256"] != "h-"+a.ID || segs[0]["video_id"] != a.ID {
+		t.Fatalf("segments rows = %+v", segs)
+	}
+	if rows, ok := got["video_assets"]; !ok || len(rows) != 0 {
+		t.Fatalf("video_assets = %+v, %v (want present and empty)", rows, ok)
+	}
+	if none, err := s.RowsAboutVideos(ctx, nil, nil); err != nil || len(none) != 0 {
+		t.Fatalf("no videos: %+v, %v", none, err)
+	}
 }
 
 func testSetVideoOwner(t *testing.T, s store.Store) {
