@@ -489,3 +489,10 @@ func (s *Service) MoveVideo(ctx context.Context, u store.User, videoID, workspac
 	s.log.Info("video moved", "video_id", videoID, "workspace_id", workspaceID, "by", u.ID)
 	return nil
 }
+
+// RequireRole fails unless u is a member of the workspace with at least
+// role min (KindNotFound for non-members, KindForbidden for too low a
+// role), for other parts acting on a workspace.
+func (s *Service) RequireRole(ctx context.Context, u store.User, wsID, min string) (store.Member, error) {
+	return s.member(ctx, u, wsID, min)
+}

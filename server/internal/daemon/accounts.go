@@ -26,11 +26,7 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 // newAccounts builds the account service and its mailer from the
 // configuration.
-func newAccounts(cfg *config.Config, log *slog.Logger, st store.Store, blobs blob.Store, m *media.Service, now func() time.Time) (*account.Service, error) {
-	sender, err := newMailer(cfg, log)
-	if err != nil {
-		return nil, err
-	}
+func newAccounts(cfg *config.Config, log *slog.Logger, st store.Store, blobs blob.Store, m *media.Service, sender mail.Sender, now func() time.Time) (*account.Service, error) {
 	var providers []account.ProviderConfig
 	for _, p := range []struct {
 		name, label string

@@ -415,6 +415,13 @@ func matrixRows() []matrixRow {
 		{method: "GET", route: "/device", want: signedIn(see, ok)},
 		{method: "POST", route: "/device", form: values("code", "BBBB-BBBB", "decision", "approve"), want: signedIn(unauth, missing)},
 		{method: "GET", route: "/devices", want: signedIn(see, ok)},
+		// The privacy centre: each user's own; an export link opens only
+		// for the user it was made for (a made-up one for nobody).
+		{method: "GET", route: "/privacy", want: signedIn(see, ok)},
+		{method: "POST", route: "/privacy/export", want: signedIn(unauth, see)},
+		{method: "GET", route: "/privacy/exports/:token", path: func(*matrixFixture, principal) string {
+			return "/privacy/exports/" + strings.Repeat("A", 43)
+		}, want: signedIn(see, missing)},
 		{method: "POST", route: "/devices/:id/revoke", path: func(f *matrixFixture, _ principal) string { return "/devices/" + f.devs[owner] + "/revoke" },
 			want: [nPrincipals]int{unauth, missing, missing, missing, see},
 			after: func(f *matrixFixture, p principal, status int) {
@@ -503,6 +510,7 @@ func matrixRows() []matrixRow {
 
 		// Last: they end sessions and the workspace.
 		{method: "POST", route: "/signout", want: all(see), after: func(f *matrixFixture, p principal, _ int) { f.resignIn(p) }},
+		{method: "POST", route: "/w/:id/export", path: ws("/export"), want: [nPrincipals]int{unauth, missing, denied, denied, see}},
 		{method: "POST", route: "/w/:id/delete", path: ws("/delete"), want: [nPrincipals]int{unauth, missing, denied, denied, see}},
 	}
 }

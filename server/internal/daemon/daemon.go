@@ -22,6 +22,7 @@ import (
 	"framecast.dev/server/internal/httpapi"
 	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/media"
+	"framecast.dev/server/internal/privacy"
 	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
@@ -42,6 +43,7 @@ type Daemon struct {
 	token string
 
 	accounts *account.Service
+	privacy  *privacy.Service
 }
 
 // NewLogger builds the process logger the config asks for.
@@ -126,9 +128,20 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	d.media.RegisterJobs(d.jobs)
 
-	if d.accounts, err = newAccounts(cfg, log, d.store, d.blobs, d.media, o.now); err != nil {
+	sender, err := newMailer(cfg, log)
+	if err != nil {
 		return nil, err
 	}
+	if d.accounts, err = newAccounts(cfg, log, d.store, d.blobs, d.media, sender, o.now); err != nil {
+		return nil, err
+	}
+	if d.privacy, err = privacy.New(privacy.Config{
+		Store: d.store, Blobs: d.blobs, Jobs: d.jobs, Media: d.media, Accounts: d.accounts, Mailer: sender, KEK: d.kek,
+		BaseURL: cfg.BaseURL, WorkDir: filepath.Join(cfg.DataDir, "work"), Log: log, Now: o.now, ExportTTL: cfg.Privacy.ExportTTL,
+	}); err != nil {
+		return nil, err
+	}
+	d.privacy.RegisterJobs(d.jobs)
 
 	sh, err := share.New(share.Config{Store: d.store, Media: d.media, Jobs: d.jobs, KEK: d.kek, BaseURL: cfg.BaseURL, Log: log})
 	if err != nil {
@@ -142,6 +155,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		Media:           d.media,
 		Accounts:        d.accounts,
 		Share:           sh,
+		Privacy:         d.privacy,
 		TrustedProxies:  cfg.TrustedProxies,
 		DataDir:         cfg.DataDir,
 		BaseURL:         cfg.BaseURL,

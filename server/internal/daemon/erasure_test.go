@@ -114,6 +114,12 @@ func testErasure(t *testing.T, rec hlsRecording, shared string, edit func(*confi
 	}
 	ts.waitJobs(t, inShared.ID, 90*time.Second)
 	ts.waitJobs(t, inOwn.ID, 90*time.Second)
+	// A data export, sealed in the blob store, with a privacy log entry.
+	wantRedirect(t, zeb.post("/privacy/export", nil), "/privacy?notice=export-requested")
+	smtp.WaitFor(t, "Zeb.Quill@Example.com", "Your Framecast data export is ready")
+	if len(ts.blobFilesUnder(t, "exports/"+zeb.ID)) != 1 {
+		t.Fatal("no export stored; the test would prove nothing")
+	}
 
 	// 1. Deleting one video leaves nothing of it.
 	firstV, err := ts.d.store.Video(ctx, first.ID)

@@ -25,6 +25,7 @@ import (
 	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/blob"
 	"framecast.dev/server/internal/media"
+	"framecast.dev/server/internal/privacy"
 	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/server/web"
@@ -39,6 +40,7 @@ type Deps struct {
 	Media           *media.Service
 	Accounts        *account.Service
 	Share           *share.Service
+	Privacy         *privacy.Service
 	TrustedProxies  []netip.Prefix // whose X-Forwarded-For is believed
 	DataDir         string         // checked for writability by /readyz
 	BaseURL         string
@@ -56,6 +58,7 @@ type Server struct {
 	media      *media.Service
 	accounts   *account.Service
 	share      *share.Service
+	privacy    *privacy.Service
 	dataDir    string
 	baseURL    string
 	maxBody    int64
@@ -88,6 +91,7 @@ func New(d Deps) (*Server, error) {
 		media:      d.Media,
 		accounts:   d.Accounts,
 		share:      d.Share,
+		privacy:    d.Privacy,
 		proxies:    d.TrustedProxies,
 		dataDir:    d.DataDir,
 		baseURL:    strings.TrimRight(d.BaseURL, "/"),
@@ -141,6 +145,7 @@ func (s *Server) routes() {
 	s.deviceAPIRoutes(v1)
 	s.accountRoutes(a)
 	s.workspaceRoutes(a)
+	s.privacyRoutes(a)
 }
 
 // Routes lists the registered routes (method and path), without
