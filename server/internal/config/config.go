@@ -68,7 +68,7 @@ type Config struct {
 	UploadMaxLong, UploadMaxShort int
 	UploadMaxDuration             time.Duration
 	UploadMaxStreams              int
-	Privacy Privacy
+	Privacy                       Privacy
 
 	// PrintConfig asks main to print the configuration and exit.
 	PrintConfig bool
