@@ -34,8 +34,8 @@ type importFile struct {
 	Name    string `json:"name"`
 	Path    string `json:"path"`
 	Refused string `json:"refused,omitempty"` // part of the message; "" when it must play
-	Copied  bool   `json:"-"`                 // H.264 + AAC: its packets must come through unchanged
-	Seconds float64
+	Copied  bool    `json:"-"`                 // H.264 + AAC: its packets must come through unchanged
+	Seconds float64 `json:"seconds"`
 }
 
 // makeImportFiles writes the test files into dir with ffmpeg.
@@ -421,4 +421,22 @@ func importUpload(f *matrixFixture, _ principal) string {
 		f.importID = v.ID
 	}
 	return "/uploads/" + f.importID
+}
+
+// uploadFixture is what the dashboard upload's browser test (web/e2e/
+// upload.js) needs: the owner's session, the test files, and a larger
+// file for the interrupted upload.
+func uploadFixture(t *testing.T, ts *testServer) map[string]any {
+	t.Helper()
+	session, _ := ownerSession(t, ts)
+	dir := t.TempDir()
+	files := makeImportFiles(t, dir)
+	big := filepath.Join(dir, "big.mp4")
+	ffmpeg := testenv.Require(t, "ffmpeg")
+	if out, err := exec.Command(ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000", "-t", "6", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "3M",
+		"-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac", big).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	return map[string]any{"session": session, "files": files, "big": importFile{Name: "big.mp4", Path: big, Seconds: 6}}
 }

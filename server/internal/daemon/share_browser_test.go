@@ -142,7 +142,7 @@ func TestShareBrowser(t *testing.T) {
 	defer framer.Close()
 
 	fixture := map[string]any{"base": ts.URL, "framer": framer.URL, "public": public, "password": password, "members": members,
-		"expired": expired, "rotated": rotated, "trimmed": trimmed}
+		"expired": expired, "rotated": rotated, "trimmed": trimmed, "upload": uploadFixture(t, ts)}
 	b, _ := json.Marshal(fixture)
 	fxFile := filepath.Join(t.TempDir(), "fixture.json")
 	if err := os.WriteFile(fxFile, b, 0o600); err != nil {

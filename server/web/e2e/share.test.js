@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { uploadTests } from "./upload.js";
 
 const fx = JSON.parse(readFileSync(process.env.FRAMECAST_E2E, "utf8"));
 const artifacts = process.env.FRAMECAST_ARTIFACTS || "artifacts";
@@ -188,3 +189,5 @@ test("a trimmed video plays across its join to the end", async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+uploadTests(newPage, fx, artifacts);
