@@ -88,7 +88,20 @@ type Recording struct {
 	Duration     time.Duration
 	SegmentCount int // segments added so far
 	Uploaded     int // of which delivered
+	// Tracking is the viewer-tracking level to create the video with
+	// ("" for the account's default); Kind is KindRecording or KindImport.
+	Tracking string
+	Kind     string
+	// PlainDir is the recording's own folder on this computer (see
+	// NewRecording); "" when it has none.
+	PlainDir string
 }
+
+// Kinds of recording.
+const (
+	KindRecording = "recording" // made by the recorder
+	KindImport    = "import"    // an existing video file, segmented locally
+)
 
 // Segment is one sealed segment.
 type Segment struct {
@@ -130,6 +143,10 @@ type NewRecording struct {
 	// ServerID and Slug, when the server was reachable at the start.
 	ServerID string
 	Slug     string
+	// Tracking: "" or one of api.TrackingFull, TrackingAnonymous,
+	// TrackingOff. Kind: "" (KindRecording) or KindImport.
+	Tracking string
+	Kind     string
 }
 
 // Queue is the queue in one folder: queue.db and segments/.
@@ -241,11 +258,15 @@ func (q *Queue) CreateRecording(ctx context.Context, nr NewRecording) (Recording
 		return Recording{}, fmt.Errorf("create recording: %w", err)
 	}
 	now := time.Now()
+	kind := nr.Kind
+	if kind == "" {
+		kind = KindRecording
+	}
 	_, err = q.db.ExecContext(ctx, `INSERT INTO recordings
-		(id, server_id, slug, title, created_at, state, wrapped_key, plain_dir, plain_pattern, plain_init, plain_first)
-		VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?)`,
+		(id, server_id, slug, title, created_at, state, wrapped_key, plain_dir, plain_pattern, plain_init, plain_first, tracking, kind)
+		VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?)`,
 		id.String(), nullable(nr.ServerID), nullable(nr.Slug), nr.Title, now.UnixMilli(), wrapped,
-		nr.PlainDir, nr.PlainPattern, nr.PlainInit, nr.PlainFirst)
+		nr.PlainDir, nr.PlainPattern, nr.PlainInit, nr.PlainFirst, nr.Tracking, kind)
 	if err != nil {
 		os.Remove(q.recordingDir(id))
 		return Recording{}, fmt.Errorf("create recording: %w", err)
@@ -331,6 +352,18 @@ func (q *Queue) MarkFailed(ctx context.Context, id seal.RecordingID, reason stri
 		WHERE id = ? AND state <> 'uploaded'`, reason, id.String())
 	return q.transition(ctx, res, err, id, "mark failed")
 }
+
+// Retry puts a failed recording back in line: the uploader takes it up
+// again from the segments not yet delivered. Only a failed recording can
+// be retried (ErrState otherwise).
+func (q *Queue) Retry(ctx context.Context, id seal.RecordingID) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE recordings SET state = 'finished', failure = ''
+		WHERE id = ? AND state = 'failed'`, id.String())
+	return q.transition(ctx, res, err, id, "retry")
+}
+
+// Dir is the queue's folder.
+func (q *Queue) Dir() string { return q.dir }
 
 // transition turns "no row changed" into ErrNotFound or ErrState.
 func (q *Queue) transition(ctx context.Context, res sql.Result, err error, id seal.RecordingID, what string) error {
@@ -501,7 +534,8 @@ func (q *Queue) scanSegments(rows *sql.Rows) ([]Segment, error) {
 
 const recordingColumns = `id, COALESCE(server_id, ''), COALESCE(slug, ''), title, created_at, state, failure,
 	duration_ms, segment_count,
-	(SELECT count(*) FROM segments s WHERE s.recording_id = recordings.id AND s.state = 'uploaded')`
+	(SELECT count(*) FROM segments s WHERE s.recording_id = recordings.id AND s.state = 'uploaded'),
+	tracking, kind, plain_dir`
 
 // Recording returns one recording.
 func (q *Queue) Recording(ctx context.Context, id seal.RecordingID) (Recording, error) {
@@ -548,7 +582,7 @@ func scanRecordings(rows *sql.Rows) ([]Recording, error) {
 		var id string
 		var created, durMS int64
 		if err := rows.Scan(&id, &r.ServerID, &r.Slug, &r.Title, &created, &r.State, &r.Failure,
-			&durMS, &r.SegmentCount, &r.Uploaded); err != nil {
+			&durMS, &r.SegmentCount, &r.Uploaded, &r.Tracking, &r.Kind, &r.PlainDir); err != nil {
 			return nil, fmt.Errorf("read recording: %w", err)
 		}
 		var err error

@@ -22,7 +22,8 @@ import (
 func (u *Uploader) create(ctx context.Context, r queue.Recording) error {
 	cctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	v, created, err := u.client.CreateVideo(cctx, api.CreateVideoRequest{Title: clip(r.Title, api.MaxTitleLen), RecordingID: r.ID.String()})
+	v, created, err := u.client.CreateVideo(cctx, api.CreateVideoRequest{Title: clip(r.Title, api.MaxTitleLen), RecordingID: r.ID.String(),
+		Tracking: r.Tracking})
 	if err != nil {
 		return err
 	}
