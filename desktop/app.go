@@ -10,10 +10,12 @@ import (
 	stdsync "sync"
 	"time"
 
+	"framecast.dev/desktop/internal/autostart"
 	"framecast.dev/desktop/internal/cli"
 	"framecast.dev/desktop/internal/hotkey"
 	"framecast.dev/desktop/internal/notify"
 	"framecast.dev/desktop/internal/settings"
+	"framecast.dev/desktop/internal/sources"
 	"framecast.dev/desktop/internal/studio"
 	"framecast.dev/desktop/internal/tray"
 )
@@ -38,6 +40,8 @@ type shell interface {
 	Emit(name string, data ...any)
 	SetClipboard(text string) error
 	OpenURL(url string)
+	// PickFile asks for one file to open; "" when the user cancelled.
+	PickFile(title, filterName, patterns string) (string, error)
 	ShowWindow()
 	Quit()
 }
@@ -57,6 +61,7 @@ type App struct {
 	keys     *hotkey.Listener
 	stopping bool
 	signOut  context.CancelFunc // cancels a sign-in under way
+	preview  *sources.Preview   // the source picker's, while it is open
 }
 
 func newApp(store *settings.Store) *App { return &App{settings: store, log: slog.Default()} }
@@ -124,6 +129,7 @@ func (a *App) shutdown(context.Context) {
 	a.mu.Lock()
 	keys, t := a.keys, a.tray
 	a.mu.Unlock()
+	a.closePickerNow()
 	if keys != nil {
 		keys.Close()
 	}
@@ -158,6 +164,8 @@ func (a *App) studioEvent(ev studio.Event) {
 		a.ui.Emit(evUpload, ev.Upload)
 	case studio.KindWarning:
 		a.ui.Emit(evWarning, ev.Message)
+	case studio.KindImport:
+		a.ui.Emit(evImport, ev.Import)
 	}
 }
 
@@ -228,6 +236,18 @@ func (a *App) SaveSettings(s settings.Settings) error {
 		s.Hotkey = h.String()
 	}
 	old, _ := a.settings.Load()
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if old.StartAtLogin != s.StartAtLogin {
+		exe, err := autostart.Executable()
+		if err == nil {
+			err = autostart.Set(s.StartAtLogin, exe)
+		}
+		if err != nil {
+			return fmt.Errorf("could not change starting at login: %w", err)
+		}
+	}
 	if err := a.settings.Save(s); err != nil {
 		return err
 	}
@@ -307,13 +327,19 @@ func (a *App) CancelSignIn() {
 	}
 }
 
-// StartRecording starts recording the main display; progress comes as
+// StartRecording starts recording what the source picker chose (saved in
+// the settings), with the quality settings; progress comes as
 // recording:state and recording:stats events.
 func (a *App) StartRecording() error {
 	if err := a.requireStudio(); err != nil {
 		return err
 	}
-	return a.studio.Start(a.ctx, studio.Options{})
+	a.closePickerNow()
+	st, err := a.settings.Load()
+	if err != nil {
+		return err
+	}
+	return a.studio.Start(a.ctx, studio.OptionsFrom(st))
 }
 
 // StopRecording stops the recording and returns at once; the outcome comes

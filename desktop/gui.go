@@ -78,4 +78,8 @@ func (w wailsShell) Emit(name string, data ...any)  { runtime.EventsEmit(w.ctx, 
 func (w wailsShell) SetClipboard(text string) error { return runtime.ClipboardSetText(w.ctx, text) }
 func (w wailsShell) OpenURL(url string)             { runtime.BrowserOpenURL(w.ctx, url) }
 func (w wailsShell) ShowWindow()                    { runtime.WindowShow(w.ctx) }
-func (w wailsShell) Quit()                          { runtime.Quit(w.ctx) }
+func (w wailsShell) PickFile(title, filterName, patterns string) (string, error) {
+	return runtime.OpenFileDialog(w.ctx, runtime.OpenDialogOptions{Title: title,
+		Filters: []runtime.FileFilter{{DisplayName: filterName, Pattern: patterns}}})
+}
+func (w wailsShell) Quit() { runtime.Quit(w.ctx) }

@@ -1,4 +1,5 @@
-import { Backend, Outcome, Recording, SignInCode, Stats, validateServerURL } from "./backend";
+import { Backend, ImportProgress, Outcome, Recording, Settings, SignInCode, Stats, validateServerURL } from "./backend";
+import { mountPicker } from "./picker";
 
 export interface MountOptions {
   // countdownStepMs is the length of each step of the 3-2-1 countdown.
@@ -30,6 +31,28 @@ export function stateLabel(r: Recording): string {
   }
 }
 
+// themeFor is the theme the page shows for a setting: "light" or "dark"
+// as chosen, else what the system prefers.
+export function themeFor(setting: Settings["theme"], systemPrefersDark: boolean): "light" | "dark" {
+  if (setting === "light" || setting === "dark") return setting;
+  return systemPrefersDark ? "dark" : "light";
+}
+
+// importLabel says where an import is, for the status line.
+export function importLabel(p: ImportProgress): string {
+  const name = p.file.split(/[\\/]/).pop() ?? p.file;
+  switch (p.phase) {
+    case "probing":
+      return `Checking ${name}…`;
+    case "segmenting":
+      return `Preparing ${name}: ${Math.round(p.progress * 100)}%`;
+    case "queueing":
+      return `Sealing ${name} for upload…`;
+    case "done":
+      return p.message || `${name} is in the library and uploads when the server is reachable.`;
+  }
+}
+
 function formatDate(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
@@ -55,6 +78,7 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
     <main>
       <section class="record">
         <button class="record-button" data-testid="record">● Record</button>
+        <button type="button" class="import-button" data-testid="import">Import video…</button>
         <div class="countdown" data-testid="countdown" hidden></div>
         <div class="hud" data-testid="hud" hidden>
           <span class="rec-dot" data-testid="hud-state">● REC</span>
@@ -64,6 +88,11 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
           <button data-testid="cancel">Cancel</button>
         </div>
         <p class="status" role="status" data-testid="record-status"></p>
+      </section>
+      <section class="sources" aria-labelledby="sources-title">
+        <h2 id="sources-title">What to record</h2>
+        <button type="button" data-testid="picker-toggle" aria-expanded="false">Choose screen and sound…</button>
+        <div data-testid="picker-root"></div>
       </section>
       <section class="library" aria-labelledby="library-title">
         <h2 id="library-title">Library</h2>
@@ -77,6 +106,36 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
           <input id="server-url" name="serverURL" type="url" autocomplete="url" spellcheck="false" />
           <label for="hotkey">Shortcut</label>
           <input id="hotkey" name="hotkey" placeholder="Ctrl+Shift+R" spellcheck="false" />
+          <label for="max-height">Resolution</label>
+          <select id="max-height" name="maxHeight">
+            <option value="720">Up to 720p</option>
+            <option value="0">Up to 1080p</option>
+            <option value="1440">Up to 1440p</option>
+            <option value="2160">Up to 2160p (4K)</option>
+            <option value="-1">The screen's own</option>
+          </select>
+          <label for="fps">Frame rate</label>
+          <select id="fps" name="fps">
+            <option value="15">15 fps</option>
+            <option value="24">24 fps</option>
+            <option value="0">30 fps</option>
+            <option value="60">60 fps</option>
+          </select>
+          <label for="tracking">Viewer tracking for new videos</label>
+          <select id="tracking" name="tracking">
+            <option value="">The account's default</option>
+            <option value="full">Full (who watched, how long)</option>
+            <option value="anonymous">Anonymous (counts only)</option>
+            <option value="off">Off</option>
+          </select>
+          <label for="theme">Appearance</label>
+          <select id="theme" name="theme">
+            <option value="system">As the system</option>
+            <option value="light">Light</option>
+            <option value="dark">Dark</option>
+          </select>
+          <label for="start-at-login">Start at login</label>
+          <input id="start-at-login" name="startAtLogin" type="checkbox" />
           <button type="submit">Save</button>
           <p class="status" role="status" data-testid="settings-status"></p>
         </form>
@@ -118,6 +177,13 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
   const signinCancel = q<HTMLButtonElement>("signin-cancel");
   const signinStatus = q("signin-status");
   const empty = q("library-empty");
+  const importBtn = q<HTMLButtonElement>("import");
+  const pickerToggle = q<HTMLButtonElement>("picker-toggle");
+  const maxHeight = form.querySelector<HTMLSelectElement>("#max-height")!;
+  const fps = form.querySelector<HTMLSelectElement>("#fps")!;
+  const tracking = form.querySelector<HTMLSelectElement>("#tracking")!;
+  const theme = form.querySelector<HTMLSelectElement>("#theme")!;
+  const startAtLogin = form.querySelector<HTMLInputElement>("#start-at-login")!;
 
   const say = (where: HTMLElement, text: string, kind: "ok" | "error") => {
     where.textContent = text;
@@ -169,10 +235,14 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
       if (r.localCopy && r.state === "uploaded") act("Delete local copy", "delete", () => backend.deleteLocal(r.id));
       const progress = el("progress", { max: 1, value: r.progress });
       progress.hidden = r.state !== "uploading";
+      const thumb = el("img", { className: "thumb", alt: "", testid: "item-thumbnail" });
+      if (r.thumbnail) thumb.src = r.thumbnail;
+      else thumb.classList.add("none");
       const li = el(
         "li",
         { testid: "library-item", className: `item state-${r.state}` },
-        el("span", { className: "title", testid: "item-title" }, r.title),
+        thumb,
+        el("span", { className: "title", testid: "item-title" }, r.kind === "import" ? `${r.title} (imported)` : r.title),
         el("span", { className: "date" }, formatDate(r.createdAt)),
         el("span", { className: "duration", testid: "item-duration" }, formatDuration(r.seconds)),
         el("span", { className: "upload", testid: "item-state" }, stateLabel(r)),
@@ -222,8 +292,34 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
     backend.hasDeviceToken(),
   ]);
   version.textContent = v;
-  input.value = settings.serverURL;
-  hotkeyInput.value = settings.hotkey ?? "";
+  let current: Settings = settings;
+  const dark = window.matchMedia?.("(prefers-color-scheme: dark)");
+  const applyTheme = () => {
+    document.documentElement.dataset.theme = themeFor(current.theme, !!dark?.matches);
+  };
+  dark?.addEventListener?.("change", applyTheme);
+  const showSettings = () => {
+    input.value = current.serverURL;
+    hotkeyInput.value = current.hotkey ?? "";
+    maxHeight.value = String(current.maxHeight ?? 0);
+    fps.value = String(current.fps ?? 0);
+    tracking.value = current.tracking ?? "";
+    theme.value = current.theme || "system";
+    startAtLogin.checked = !!current.startAtLogin;
+    applyTheme();
+  };
+  showSettings();
+  const saveSettings = async (s: Settings) => {
+    await backend.saveSettings(s);
+    current = s;
+  };
+  const picker = mountPicker(q("picker-root"), backend, () => current, saveSettings);
+  pickerToggle.addEventListener("click", async () => {
+    const opening = !picker.isOpen();
+    pickerToggle.setAttribute("aria-expanded", String(opening));
+    pickerToggle.textContent = opening ? "Done choosing" : "Choose screen and sound…";
+    await (opening ? picker.open() : picker.close());
+  });
   tokenInput.placeholder = hasToken ? "A token is saved" : "Paste the token from the server";
   ws.forEach(addWarning);
   showState(st);
@@ -238,6 +334,24 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
   backend.on("upload:progress", () => void refresh());
   backend.on("app:warning", (m: string) => addWarning(m));
   backend.on("recording:error", (m: string) => say(recStatus, m, "error"));
+  backend.on("import:progress", (p: ImportProgress) => {
+    say(recStatus, importLabel(p), "ok");
+    if (p.phase === "done") importBtn.disabled = false;
+  });
+  backend.on("import:error", (m: string) => {
+    say(recStatus, m, "error");
+    importBtn.disabled = false;
+  });
+  importBtn.addEventListener("click", async () => {
+    importBtn.disabled = true;
+    try {
+      const file = await backend.importVideo();
+      if (!file) importBtn.disabled = false; // the user cancelled the dialog
+    } catch (err) {
+      say(recStatus, `Could not import: ${String(err)}`, "error");
+      importBtn.disabled = false;
+    }
+  });
   backend.on("recording:stopped", (o: Outcome) => {
     say(recStatus, o.shareURL ? `Link ready — copied: ${o.shareURL}` : o.message, "ok");
     void refresh();
@@ -282,6 +396,11 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
 
   recordBtn.addEventListener("click", async () => {
     if (counting || state !== "idle") return;
+    if (picker.isOpen()) {
+      pickerToggle.setAttribute("aria-expanded", "false");
+      pickerToggle.textContent = "Choose screen and sound…";
+      await picker.close();
+    }
     counting = true;
     recordBtn.hidden = true;
     countdown.hidden = false;
@@ -311,10 +430,20 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
       return;
     }
     try {
-      const s: { serverURL: string; hotkey?: string } = { serverURL: input.value.trim() };
+      const s: Settings = {
+        ...current,
+        serverURL: input.value.trim(),
+        maxHeight: Number(maxHeight.value),
+        fps: Number(fps.value),
+        tracking: tracking.value as Settings["tracking"],
+        theme: theme.value as Settings["theme"],
+        startAtLogin: startAtLogin.checked,
+      };
       const hk = hotkeyInput.value.trim();
       if (hk) s.hotkey = hk;
-      await backend.saveSettings(s);
+      else delete s.hotkey;
+      await saveSettings(s);
+      applyTheme();
       say(status, "Saved.", "ok");
     } catch (err) {
       say(status, `Could not save: ${String(err)}`, "error");

@@ -2,9 +2,78 @@
 // events under window.runtime. Keeping the whole surface in one typed
 // interface lets the UI run (and be tested) against any implementation.
 
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+// Settings mirror settings.Settings on the Go side; the window always
+// saves the whole object it got, changed, so nothing is dropped.
 export interface Settings {
   serverURL: string;
   hotkey?: string;
+  display?: number;
+  region?: Region | null;
+  mic?: string; // "" default microphone, "none", or a device id
+  systemAudio?: boolean;
+  systemAudioDevice?: string;
+  maxHeight?: number; // 0 → 1080, -1 → the screen's own
+  fps?: number; // 0 → 30
+  startAtLogin?: boolean;
+  tracking?: "" | "full" | "anonymous" | "off";
+  theme?: "" | "system" | "light" | "dark";
+}
+
+// Screen is one monitor in desktop pixels (sources.Screen).
+export interface Screen {
+  index: number;
+  name: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  primary: boolean;
+}
+
+export interface AudioDevice {
+  id: string;
+  name: string;
+  default: boolean;
+}
+
+export interface SourceList {
+  screens: Screen[];
+  audio: { microphones: AudioDevice[]; systemAudio: AudioDevice[] };
+  errors: string[];
+}
+
+export interface Thumbnail {
+  index: number;
+  image: string; // data URL
+  width: number;
+  height: number;
+}
+
+export interface Levels {
+  micDb: number;
+  systemDb: number;
+}
+
+export interface PickerAudio {
+  mic: string;
+  systemAudio: boolean;
+  systemAudioDevice: string;
+}
+
+// ImportProgress is importer progress: the phase and how far it is (0..1).
+export interface ImportProgress {
+  file: string;
+  phase: "probing" | "segmenting" | "queueing" | "done";
+  progress: number;
+  recording?: string;
+  message?: string;
 }
 
 // Recording is one library entry (studio.Recording on the Go side).
@@ -20,6 +89,8 @@ export interface Recording {
   shareURL: string;
   error: string;
   localCopy: boolean;
+  kind?: "recording" | "import";
+  thumbnail?: string; // a data URL, once made
 }
 
 export interface Stats {
@@ -52,7 +123,13 @@ export type EventName =
   | "app:warning"
   | "signin:code"
   | "signin:done"
-  | "signin:error";
+  | "signin:error"
+  | "sources:list"
+  | "sources:thumbnail"
+  | "sources:levels"
+  | "sources:error"
+  | "import:progress"
+  | "import:error";
 
 export interface SignInCode {
   userCode: string;
@@ -78,6 +155,12 @@ export interface Backend {
   retry(id: string): Promise<void>;
   signIn(): Promise<void>;
   cancelSignIn(): Promise<void>;
+  openPicker(): Promise<void>;
+  setPickerAudio(a: PickerAudio): Promise<void>;
+  closePicker(): Promise<void>;
+  // importVideo asks for a file and imports it; "" when the user
+  // cancelled. Progress comes as import:progress events.
+  importVideo(): Promise<string>;
   on(event: EventName, cb: (...data: any[]) => void): void;
 }
 
@@ -100,6 +183,10 @@ interface WailsApp {
   Retry(id: string): Promise<void>;
   SignIn(): Promise<void>;
   CancelSignIn(): Promise<void>;
+  OpenPicker(): Promise<void>;
+  SetPickerAudio(a: PickerAudio): Promise<void>;
+  ClosePicker(): Promise<void>;
+  ImportVideo(): Promise<string>;
 }
 
 interface WailsRuntime {
@@ -137,6 +224,10 @@ export function wailsBackend(): Backend | undefined {
     retry: (id) => app.Retry(id),
     signIn: () => app.SignIn(),
     cancelSignIn: () => app.CancelSignIn(),
+    openPicker: () => app.OpenPicker(),
+    setPickerAudio: (a) => app.SetPickerAudio(a),
+    closePicker: () => app.ClosePicker(),
+    importVideo: () => app.ImportVideo(),
     on: (name, cb) => {
       window.runtime?.EventsOn(name, cb);
     },

@@ -1,11 +1,11 @@
 import "./style.css";
 import { mount } from "./app";
-import { Backend, wailsBackend } from "./backend";
+import { Backend, Settings, wailsBackend } from "./backend";
 
 // Outside Wails (vite dev in a browser) the UI runs on an in-memory backend
 // so it can be worked on without the Go side.
 function browserBackend(): Backend {
-  let settings = { serverURL: "http://127.0.0.1:8080" };
+  let settings: Settings = { serverURL: "http://127.0.0.1:8080" };
   const fail = async () => {
     throw new Error("recording needs the desktop app");
   };
@@ -30,6 +30,10 @@ function browserBackend(): Backend {
     retry: fail,
     signIn: fail,
     cancelSignIn: async () => {},
+    openPicker: async () => {},
+    setPickerAudio: async () => {},
+    closePicker: async () => {},
+    importVideo: fail,
     on: () => {},
   };
 }

@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"framecast.dev/shared/api"
 )
 
 // DefaultServerURL is where `make run` starts the server.
@@ -21,7 +25,60 @@ type Settings struct {
 	// Hotkey starts and stops recording, e.g. "Ctrl+Shift+R"; "" is the
 	// default (hotkey.Default).
 	Hotkey string `json:"hotkey,omitempty"`
+
+	// What to record (the source picker's choice; the tray and the hotkey
+	// record the same). Display is capture's index; Region, when set, is
+	// a rectangle in desktop pixels and wins over Display. Mic is "" for
+	// the default microphone, "none", or a device id; SystemAudioDevice ""
+	// is the default output's monitor.
+	Display           int     `json:"display"`
+	Region            *Region `json:"region,omitempty"`
+	Mic               string  `json:"mic,omitempty"`
+	SystemAudio       bool    `json:"systemAudio"`
+	SystemAudioDevice string  `json:"systemAudioDevice,omitempty"`
+
+	// Quality: MaxHeight scales taller screens down (0 is 1080, -1 keeps
+	// the screen's size); FPS 0 is 30.
+	MaxHeight int `json:"maxHeight,omitempty"`
+	FPS       int `json:"fps,omitempty"`
+
+	// StartAtLogin opens Framecast (in the tray) when the user logs in.
+	StartAtLogin bool `json:"startAtLogin"`
+	// Tracking is the viewer-tracking level new videos are created with:
+	// api.TrackingFull, TrackingAnonymous or TrackingOff; "" leaves it to
+	// the account's default on the server.
+	Tracking string `json:"tracking,omitempty"`
+	// Theme is "system" (or ""), "light" or "dark".
+	Theme string `json:"theme,omitempty"`
 }
+
+// Region is a rectangle of the desktop, in pixels.
+type Region struct {
+	X      int `json:"x"`
+	Y      int `json:"y"`
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// Rect is r as an image.Rectangle; nil is the empty rectangle.
+func (r *Region) Rect() image.Rectangle {
+	if r == nil {
+		return image.Rectangle{}
+	}
+	return image.Rect(r.X, r.Y, r.X+r.Width, r.Y+r.Height)
+}
+
+// Choices the Settings screen offers.
+var (
+	MaxHeights = []int{0, 720, 1080, 1440, 2160, -1}
+	FrameRates = []int{0, 15, 24, 30, 60}
+	Trackings  = []string{"", api.TrackingFull, api.TrackingAnonymous, api.TrackingOff}
+	Themes     = []string{"", "system", "light", "dark"}
+)
+
+// MinRegionSide is the smallest region side worth recording: smaller is
+// a click that slipped, not a choice.
+const MinRegionSide = 16
 
 // fileContents is settings.json: the settings plus the device token, which
 // is kept out of Settings so the window's script, which gets and puts
@@ -45,6 +102,24 @@ func (s Settings) Validate() error {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("the server address cannot contain ? or #")
+	}
+	if s.Display < 0 {
+		return fmt.Errorf("display %d does not exist; pick a screen in the source picker", s.Display)
+	}
+	if r := s.Region; r != nil && (r.Width < MinRegionSide || r.Height < MinRegionSide) {
+		return fmt.Errorf("the region %dx%d is too small; drag a rectangle at least %d pixels on each side", r.Width, r.Height, MinRegionSide)
+	}
+	if !slices.Contains(MaxHeights, s.MaxHeight) {
+		return fmt.Errorf("the resolution limit %d is not one of 720, 1080, 1440, 2160 or the screen's own", s.MaxHeight)
+	}
+	if !slices.Contains(FrameRates, s.FPS) {
+		return fmt.Errorf("the frame rate %d is not one of 15, 24, 30 or 60", s.FPS)
+	}
+	if !slices.Contains(Trackings, s.Tracking) {
+		return fmt.Errorf("the tracking level %q is not one of full, anonymous or off", s.Tracking)
+	}
+	if !slices.Contains(Themes, s.Theme) {
+		return fmt.Errorf("the theme %q is not one of system, light or dark", s.Theme)
 	}
 	return nil
 }

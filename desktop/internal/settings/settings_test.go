@@ -113,3 +113,37 @@ func TestDeviceToken(t *testing.T) {
 		t.Fatalf("token after removing = %q", got)
 	}
 }
+
+func TestChoicesRoundTripAndBadOnesAreRefused(t *testing.T) {
+	t.Setenv("FRAMECAST_SERVER_URL", "")
+	s := NewStore(t.TempDir())
+	want := Settings{ServerURL: "http://good.example", Display: 1, Region: &Region{X: 10, Y: 20, Width: 640, Height: 360},
+		Mic: "none", SystemAudio: true, SystemAudioDevice: "sink.monitor", MaxHeight: 720, FPS: 60,
+		StartAtLogin: true, Tracking: "anonymous", Theme: "dark"}
+	if err := s.Save(want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Region == nil || *got.Region != *want.Region || got.Mic != "none" || !got.SystemAudio || got.MaxHeight != 720 ||
+		got.FPS != 60 || !got.StartAtLogin || got.Tracking != "anonymous" || got.Theme != "dark" || got.Display != 1 {
+		t.Fatalf("Load = %+v, want %+v", got, want)
+	}
+	for name, bad := range map[string]Settings{
+		"fps":      {ServerURL: "http://good.example", FPS: 7},
+		"height":   {ServerURL: "http://good.example", MaxHeight: 333},
+		"tracking": {ServerURL: "http://good.example", Tracking: "some"},
+		"theme":    {ServerURL: "http://good.example", Theme: "pink"},
+		"region":   {ServerURL: "http://good.example", Region: &Region{Width: 3, Height: 300}},
+		"display":  {ServerURL: "http://good.example", Display: -1},
+	} {
+		if err := s.Save(bad); err == nil {
+			t.Errorf("Save with a bad %s succeeded", name)
+		}
+	}
+	if got, _ := s.Load(); got.FPS != 60 {
+		t.Fatalf("a refused save changed the settings: %+v", got)
+	}
+}

@@ -9,6 +9,7 @@ const (
 	KindLibrary = "library" // the library changed: call Recordings again
 	KindUpload  = "upload"  // Upload: an uploader event (progress, ready, offline, ...)
 	KindWarning = "warning" // Message: a sentence for the user
+	KindImport  = "import"  // Import: how far an import is
 )
 
 // Recording states.
@@ -22,11 +23,12 @@ const (
 // Event is one thing the studio reports; fields that do not apply are zero.
 // It is plain data, ready for JSON.
 type Event struct {
-	Kind    string        `json:"kind"`
-	State   string        `json:"state,omitempty"`
-	Stats   *Stats        `json:"stats,omitempty"`
-	Upload  *upsync.Event `json:"upload,omitempty"`
-	Message string        `json:"message,omitempty"`
+	Kind    string          `json:"kind"`
+	State   string          `json:"state,omitempty"`
+	Stats   *Stats          `json:"stats,omitempty"`
+	Upload  *upsync.Event   `json:"upload,omitempty"`
+	Message string          `json:"message,omitempty"`
+	Import  *ImportProgress `json:"import,omitempty"`
 }
 
 // Stats is the recording's progress for the HUD.

@@ -2,7 +2,6 @@ package studio
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -34,6 +33,8 @@ type Recording struct {
 	ShareURL  string  `json:"shareURL"`  // "" until the server made the video
 	Error     string  `json:"error"`     // why it failed, or the latest upload trouble
 	LocalCopy bool    `json:"localCopy"` // the recording's folder (its MP4) is still on disk
+	Kind      string  `json:"kind"`      // "recording", or "import" for an imported file
+	Thumbnail string  `json:"thumbnail"` // a JPEG data URL; "" until made
 }
 
 // Recordings returns the library, newest first.
@@ -43,6 +44,10 @@ func (s *Studio) Recordings(ctx context.Context) ([]Recording, error) {
 		return nil, fmt.Errorf("read the library: %w", err)
 	}
 	base := s.serverURL()
+	thumbs := make([]string, len(rs))
+	for i, r := range rs {
+		thumbs[i] = s.thumbnail(r.ID.String(), r.PlainDir)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Recording, 0, len(rs))
@@ -50,7 +55,8 @@ func (s *Studio) Recordings(ctx context.Context) ([]Recording, error) {
 		r := rs[i]
 		id := r.ID.String()
 		e := Recording{ID: id, Title: r.Title, CreatedAt: r.CreatedAt.UnixMilli(), Seconds: r.Duration.Seconds(),
-			Segments: r.SegmentCount, Uploaded: r.Uploaded, ShareURL: s.links[id], Error: r.Failure}
+			Segments: r.SegmentCount, Uploaded: r.Uploaded, ShareURL: s.links[id], Error: r.Failure, Kind: r.Kind,
+			Thumbnail: thumbs[i]}
 		if e.ShareURL == "" && r.Slug != "" && base != "" {
 			e.ShareURL = base + "/v/" + r.Slug
 		}
@@ -72,8 +78,8 @@ func (s *Studio) Recordings(ctx context.Context) ([]Recording, error) {
 		case queue.StateFailed:
 			e.State = LibFailed
 		}
-		if dir, err := s.plainDir(ctx, r); err == nil && dir != "" {
-			if _, err := os.Stat(dir); err == nil {
+		if r.PlainDir != "" && r.Kind != queue.KindImport {
+			if _, err := os.Stat(r.PlainDir); err == nil {
 				e.LocalCopy = true
 			}
 		}
@@ -88,17 +94,6 @@ func (s *Studio) serverURL() string {
 		return ""
 	}
 	return strings.TrimRight(st.ServerURL, "/")
-}
-
-// plainDir is the recording's own folder (the recorder's files, the MP4).
-// The queue keeps it for Recover; it has no accessor for it yet.
-func (s *Studio) plainDir(ctx context.Context, r queue.Recording) (string, error) {
-	var dir string
-	err := s.q.DB().QueryRowContext(ctx, `SELECT plain_dir FROM recordings WHERE id = ?`, r.ID.String()).Scan(&dir)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return dir, err
 }
 
 // Retry asks for another upload attempt now: a failed recording is tried
@@ -116,9 +111,7 @@ func (s *Studio) Retry(ctx context.Context, id string) error {
 		if r.Failure == cancelled {
 			return errors.New("this recording was cancelled; it is not uploaded")
 		}
-		// queue has no transition back from failed; the uploader takes
-		// every finished recording, so putting it back is enough.
-		if _, err := s.q.DB().ExecContext(ctx, `UPDATE recordings SET state = 'finished', failure = '' WHERE id = ? AND state = 'failed'`, id); err != nil {
+		if err := s.q.Retry(ctx, rid); err != nil {
 			return fmt.Errorf("retry “%s”: %w", r.Title, err)
 		}
 	}
@@ -149,10 +142,7 @@ func (s *Studio) DeleteLocal(ctx context.Context, id string) error {
 	if r.State != queue.StateUploaded && !(r.State == queue.StateFailed && r.Failure == cancelled) {
 		return fmt.Errorf("“%s” is not uploaded yet; delete its local copy once it is", r.Title)
 	}
-	dir, err := s.plainDir(ctx, r)
-	if err != nil {
-		return fmt.Errorf("delete the local copy of “%s”: %w", r.Title, err)
-	}
+	dir := r.PlainDir
 	if dir == "" {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -53,11 +54,27 @@ type Config struct {
 // Options choose what a recording captures; zero values are the defaults
 // (display 0, 30 fps, the default microphone if there is one).
 type Options struct {
-	Title       string
-	Display     int
-	FPS         int
-	Mic         string // "" means "auto"; "none" records no microphone
-	SystemAudio bool
+	Title   string
+	Display int
+	// Region, when not empty, is the desktop rectangle to record instead
+	// of the whole display.
+	Region            image.Rectangle
+	FPS               int
+	MaxHeight         int    // 0 is 1080; -1 keeps the screen's size
+	Mic               string // "" means "auto"; "none" records no microphone
+	SystemAudio       bool
+	SystemAudioDevice string
+	// Tracking is the viewer-tracking level the video is created with
+	// ("" for the account's default).
+	Tracking string
+}
+
+// OptionsFrom is what the saved settings say to record: the source
+// picker's choice and the quality settings. The window, the tray and the
+// hotkey all record with it.
+func OptionsFrom(st settings.Settings) Options {
+	return Options{Display: st.Display, Region: st.Region.Rect(), FPS: st.FPS, MaxHeight: st.MaxHeight,
+		Mic: st.Mic, SystemAudio: st.SystemAudio, SystemAudioDevice: st.SystemAudioDevice, Tracking: st.Tracking}
 }
 
 // Studio is the recording use case; see the package doc.
@@ -77,6 +94,7 @@ type Studio struct {
 	offline   bool
 	cur       *session
 	lastState string
+	thumbing  map[string]bool // thumbnails being made, or tried, this run
 }
 
 // session is one recording in progress.
@@ -282,7 +300,7 @@ func (s *Studio) start(ctx context.Context, sess *session, opts Options) error {
 		title = "Recording " + time.Now().Format("2006-01-02 15:04")
 	}
 	sess.qrec, err = s.q.CreateRecording(ctx, queue.NewRecording{Title: title, PlainDir: dir,
-		PlainPattern: segmentPattern, PlainInit: encode.InitName, PlainFirst: 1})
+		PlainPattern: segmentPattern, PlainInit: encode.InitName, PlainFirst: 1, Tracking: opts.Tracking})
 	if err != nil {
 		return fmt.Errorf("prepare the recording's upload: %w", err)
 	}
@@ -300,8 +318,9 @@ func (s *Studio) start(ctx context.Context, sess *session, opts Options) error {
 	if fps == 0 {
 		fps = 30
 	}
-	rec, err := recorder.Start(context.WithoutCancel(ctx), recorder.Options{Dir: dir, Display: opts.Display, FPS: fps,
-		Mic: mic, SystemAudio: opts.SystemAudio, Logger: s.log})
+	rec, err := recorder.Start(context.WithoutCancel(ctx), recorder.Options{Dir: dir, Display: opts.Display, Region: opts.Region,
+		FPS: fps, MaxHeight: opts.MaxHeight, Mic: mic, SystemAudio: opts.SystemAudio, SystemAudioDevice: opts.SystemAudioDevice,
+		Logger: s.log})
 	if err != nil {
 		_ = s.q.MarkFailed(context.Background(), sess.qrec.ID, "The recording did not start: "+err.Error())
 		s.cfg.OnEvent(Event{Kind: KindLibrary})

@@ -48,6 +48,13 @@ func startServer(t *testing.T) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	return startServerAt(t, addr)
+}
+
+// startServerAt runs framecast-server at addr (host:port) until the test
+// ends.
+func startServerAt(t *testing.T, addr string) string {
+	t.Helper()
 	url := "http://" + addr
 	out := &testenv.LockedBuffer{}
 	cmd := exec.Command(serverBin)
