@@ -204,6 +204,7 @@ func TestHotkeyAndTrayRecordAndUpload(t *testing.T) {
 	env := append(pulse.Env(), "DBUS_SESSION_BUS_ADDRESS="+bus, "HOME="+t.TempDir(),
 		"FRAMECAST_SERVER_URL="+server, "FRAMECAST_DEVICE_TOKEN="+deviceToken)
 	s := startApp(t, env...)
+	dunst := startDunst(t, s, bus)
 	s.waitForShell()
 	keepScreenshot(t, s, "main-window.png")
 
@@ -218,6 +219,17 @@ func TestHotkeyAndTrayRecordAndUpload(t *testing.T) {
 	time.Sleep(4 * time.Second)
 	s.key(t, "ctrl+shift+r")
 	waitUploaded(t, s, server, 1)
+	// What the user gets at Stop: the link on the clipboard, and a
+	// notification saying so.
+	link := server + "/v/" + uploaded(t, s.config)[0]
+	waitFor(t, 15*time.Second, "the link on the clipboard", func() bool {
+		out, _ := s.x("xclip", "-o", "-selection", "clipboard")
+		return strings.TrimSpace(out) == link
+	})
+	waitFor(t, 15*time.Second, "the notification", func() bool {
+		h := dunst.history()
+		return strings.Contains(h, "Link ready") && strings.Contains(h, link)
+	})
 
 	// The tray: Start recording, ~4 s, Stop recording.
 	pid := s.cmd.Process.Pid
@@ -228,6 +240,42 @@ func TestHotkeyAndTrayRecordAndUpload(t *testing.T) {
 	waitUploaded(t, s, server, 2)
 	time.Sleep(2 * time.Second) // the recorder finishes its MP4; the window refreshes its library
 	keepScreenshot(t, s, "library.png")
+}
+
+type dunstDaemon struct{ bus string }
+
+// startDunst runs a notification daemon on the app's display and bus, as
+// a desktop session would, until the test ends.
+func startDunst(t *testing.T, s *session, bus string) *dunstDaemon {
+	t.Helper()
+	bin := testenv.Require(t, "dunst")
+	testenv.Require(t, "dunstctl")
+	cfg := filepath.Join(t.TempDir(), "dunstrc")
+	if err := os.WriteFile(cfg, []byte("[global]\n  history_length = 50\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-config", cfg)
+	cmd.Env = append(os.Environ(), s.display.Env(), "DBUS_SESSION_BUS_ADDRESS="+bus)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start dunst: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	d := &dunstDaemon{bus: bus}
+	waitFor(t, 10*time.Second, "dunst on the session bus", func() bool { return strings.Contains(d.ctl("is-paused"), "false") })
+	return d
+}
+
+func (d *dunstDaemon) ctl(args ...string) string {
+	c := exec.Command("dunstctl", args...)
+	c.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+d.bus)
+	b, _ := c.CombinedOutput()
+	return string(b)
+}
+
+// history moves what is on screen into dunst's history and returns it.
+func (d *dunstDaemon) history() string {
+	d.ctl("close-all")
+	return d.ctl("history")
 }
 
 // hudRed is the recording HUD's "● REC" colour (.rec-dot in style.css).

@@ -214,10 +214,13 @@ func TestSettingTypedIntoWindowIsSaved(t *testing.T) {
 	s := startApp(t)
 	s.waitForShell()
 
-	// Keyboard only, as a user without a mouse would: Tab passes the Record
-	// button and reaches the server address field (the library is empty).
+	// Keyboard only, as a user without a mouse would: Tab passes the Record,
+	// Import and source-picker buttons and reaches the server address field
+	// (the library is empty).
 	steps := [][]string{
 		{"windowfocus", "--sync", s.window},
+		{"key", "--clearmodifiers", "Tab"},
+		{"key", "--clearmodifiers", "Tab"},
 		{"key", "--clearmodifiers", "Tab"},
 		{"key", "--clearmodifiers", "Tab"},
 		{"key", "--clearmodifiers", "ctrl+a"},
