@@ -39,6 +39,37 @@ type PrivacyCentre interface {
 	// value maps (found from the schema, so tables added later, such as
 	// analytics, are included without a change here).
 	RowsAboutVideos(ctx context.Context, videoIDs []string, skip []string) (map[string][]map[string]any, error)
+
+	// CreatePolicyVersion publishes a version; ErrConflict if it exists.
+	CreatePolicyVersion(ctx context.Context, p PolicyVersion) error
+	// PolicyVersions lists every version, by effective time.
+	PolicyVersions(ctx context.Context) ([]PolicyVersion, error)
+	// AddConsent records a consent; consenting to a version again keeps
+	// the first time. ErrNotFound for an unknown user or version.
+	AddConsent(ctx context.Context, c Consent) error
+	// Consents lists a user's consents, newest first.
+	Consents(ctx context.Context, userID string) ([]Consent, error)
+	// UsersToNotify lists up to limit users not yet mailed about version.
+	UsersToNotify(ctx context.Context, version string, limit int) ([]User, error)
+	// MarkNotified records that userID was mailed about version.
+	MarkNotified(ctx context.Context, userID, version string, at time.Time) error
+}
+
+// PolicyVersion is one published version of the privacy policy.
+type PolicyVersion struct {
+	Version     string
+	Major       bool // users must accept it again
+	Summary     string
+	Body        string
+	PublishedAt time.Time
+	EffectiveAt time.Time
+}
+
+// Consent is a user's acceptance of a policy version.
+type Consent struct {
+	UserID  string
+	Version string
+	At      time.Time
 }
 
 // Export states.

@@ -201,3 +201,75 @@ func (s *SQLite) RowsAboutVideos(ctx context.Context, videoIDs []string, skip []
 	}
 	return out, nil
 }
+
+func (s *SQLite) CreatePolicyVersion(ctx context.Context, p PolicyVersion) error {
+	major := 0
+	if p.Major {
+		major = 1
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO policy_versions (version, major, summary, body, published_at, effective_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, p.Version, major, p.Summary, p.Body, micros(p.PublishedAt), micros(p.EffectiveAt))
+	if isUnique(err) {
+		return fmt.Errorf("publish policy %s: %w", p.Version, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("publish policy %s: %w", p.Version, err)
+	}
+	return nil
+}
+
+func (s *SQLite) PolicyVersions(ctx context.Context) ([]PolicyVersion, error) {
+	return queryAll(ctx, s.db, func(r scanner) (PolicyVersion, error) {
+		var (
+			p                    PolicyVersion
+			major                int64
+			published, effective int64
+		)
+		err := r.Scan(&p.Version, &major, &p.Summary, &p.Body, &published, &effective)
+		p.Major, p.PublishedAt, p.EffectiveAt = major == 1, fromMicros(published), fromMicros(effective)
+		return p, err
+	}, "policy versions", `SELECT version, major, summary, body, published_at, effective_at FROM policy_versions
+		ORDER BY effective_at, published_at, version`)
+}
+
+func (s *SQLite) AddConsent(ctx context.Context, c Consent) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO consents (user_id, version, at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id, version) DO NOTHING`, c.UserID, c.Version, micros(c.At))
+	if isForeignKey(err) {
+		return fmt.Errorf("consent to %s: %w", c.Version, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("consent to %s: %w", c.Version, err)
+	}
+	return nil
+}
+
+func (s *SQLite) Consents(ctx context.Context, userID string) ([]Consent, error) {
+	return queryAll(ctx, s.db, func(r scanner) (Consent, error) {
+		var (
+			c  Consent
+			at int64
+		)
+		err := r.Scan(&c.UserID, &c.Version, &at)
+		c.At = fromMicros(at)
+		return c, err
+	}, "consents of "+userID, `SELECT user_id, version, at FROM consents WHERE user_id = ? ORDER BY at DESC, version DESC`, userID)
+}
+
+func (s *SQLite) UsersToNotify(ctx context.Context, version string, limit int) ([]User, error) {
+	return queryAll(ctx, s.db, scanUser, "users to notify of "+version, `SELECT `+userColumns+` FROM users
+		WHERE NOT EXISTS (SELECT 1 FROM policy_notices n WHERE n.user_id = users.id AND n.version = ?)
+		ORDER BY id LIMIT ?`, version, limit)
+}
+
+func (s *SQLite) MarkNotified(ctx context.Context, userID, version string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO policy_notices (user_id, version, sent_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id, version) DO NOTHING`, userID, version, micros(at))
+	if isForeignKey(err) {
+		return fmt.Errorf("mark notified of %s: %w", version, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("mark notified of %s: %w", version, err)
+	}
+	return nil
+}

@@ -21,6 +21,60 @@ var privacyTests = []struct {
 	{"Exports", testExports},
 	{"Audit", testAudit},
 	{"RowsAboutVideos", testRowsAboutVideos},
+	{"Consent", testConsent},
+}
+
+func testConsent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, v := mustUser(t, s, 1), mustUser(t, s, 2)
+	p1 := store.PolicyVersion{Version: "1", Major: true, Summary: "first", Body: "body 1", PublishedAt: now, EffectiveAt: now}
+	p2 := store.PolicyVersion{Version: "2", Summary: "second", Body: "body 2", PublishedAt: now.Add(time.Hour), EffectiveAt: now.Add(28 * 24 * time.Hour)}
+	for _, p := range []store.PolicyVersion{p2, p1} {
+		if err := s.CreatePolicyVersion(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreatePolicyVersion(ctx, p1); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("publishing a version twice: %v", err)
+	}
+	ps, err := s.PolicyVersions(ctx)
+	if err != nil || len(ps) != 2 || ps[0] != p1 || ps[1] != p2 {
+		t.Fatalf("PolicyVersions = %+v, %v", ps, err)
+	}
+	for _, c := range []store.Consent{{UserID: u.ID, Version: "1", At: now}, {UserID: u.ID, Version: "2", At: now.Add(time.Minute)}, {UserID: u.ID, Version: "1", At: now.Add(time.Hour)}} {
+		if err := s.AddConsent(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := s.Consents(ctx, u.ID)
+	if err != nil || len(cs) != 2 || cs[0].Version != "2" || cs[1].Version != "1" || !cs[1].At.Equal(now) {
+		t.Fatalf("Consents = %+v, %v (the first consent's time must stay)", cs, err)
+	}
+	if err := s.AddConsent(ctx, store.Consent{UserID: u.ID, Version: "9", At: now}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("consent to an unknown version: %v", err)
+	}
+	todo, err := s.UsersToNotify(ctx, "2", 10)
+	if err != nil || len(todo) != 2 {
+		t.Fatalf("UsersToNotify = %+v, %v", todo, err)
+	}
+	if err := s.MarkNotified(ctx, u.ID, "2", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkNotified(ctx, u.ID, "2", now); err != nil {
+		t.Fatalf("marking twice: %v", err)
+	}
+	if todo, _ := s.UsersToNotify(ctx, "2", 10); len(todo) != 1 || todo[0].ID != v.ID {
+		t.Fatalf("UsersToNotify after one = %+v", todo)
+	}
+	if todo, _ := s.UsersToNotify(ctx, "2", 0); len(todo) != 0 {
+		t.Fatalf("limit 0: %+v", todo)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := s.Consents(ctx, u.ID); len(cs) != 0 {
+		t.Fatalf("consents outlived their user: %+v", cs)
+	}
 }
 
 func testExports(t *testing.T, s store.Store) {
