@@ -119,6 +119,7 @@ type Service struct {
 	placeUser   string
 
 	erasers []func(ctx context.Context, u store.User) error // see OnDelete
+	signUps []func(ctx context.Context, u store.User, policy string, at time.Time) error // see OnSignUp
 
 	bg sync.WaitGroup // work done after the answer (mail, sign-up)
 }
@@ -158,6 +159,22 @@ func New(c Config) (*Service, error) {
 		s.order = append(s.order, pc.Name)
 	}
 	return s, nil
+}
+
+// OnSignUp registers fn to run when an account is created by signing
+// up (the form, or a first sign-in with an OIDC provider), with the
+// privacy policy version the person accepted ("" for the current one)
+// and when. A failure is logged; the account stays.
+func (s *Service) OnSignUp(fn func(ctx context.Context, u store.User, policy string, at time.Time) error) {
+	s.signUps = append(s.signUps, fn)
+}
+
+func (s *Service) signedUp(ctx context.Context, u store.User, policy string, at time.Time) {
+	for _, fn := range s.signUps {
+		if err := fn(ctx, u, policy, at); err != nil {
+			s.log.Error("sign-up hook failed", "user_id", u.ID, "err", err)
+		}
+	}
 }
 
 // Close waits for work started after an answer (mails under way).

@@ -300,6 +300,7 @@ func (s *Service) oidcUser(ctx context.Context, provider, label, subject string,
 			return store.User{}, false, err
 		}
 		created = true
+		s.signedUp(ctx, u, "", now)
 		if !verified {
 			if err := s.sendVerification(ctx, u, u.Email, false); err != nil {
 				s.log.Warn("verification mail after OIDC sign-up failed", "user_id", u.ID, "err", err)

@@ -22,6 +22,9 @@ const (
 // SignUpInput is what the sign-up form asks.
 type SignUpInput struct {
 	Name, Email, Password, Phone, Company string
+	// PolicyVersion is the privacy policy version the form showed, which
+	// signing up accepts ("" for the current one).
+	PolicyVersion string
 }
 
 // SignUp registers an account and mails a link to confirm the address.
@@ -56,11 +59,12 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, cl Client) error {
 	if u.PasswordHash, err = hashPassword(ctx, in.Password); err != nil {
 		return err
 	}
-	s.later("sign up", func(ctx context.Context) error { return s.register(ctx, u) })
+	at := s.now().UTC()
+	s.later("sign up", func(ctx context.Context) error { return s.register(ctx, u, in.PolicyVersion, at) })
 	return nil
 }
 
-func (s *Service) register(ctx context.Context, u store.User) error {
+func (s *Service) register(ctx context.Context, u store.User, policy string, at time.Time) error {
 	now := s.now().UTC()
 	old, err := s.store.UserByEmail(ctx, u.EmailNorm)
 	switch {
@@ -74,6 +78,7 @@ func (s *Service) register(ctx context.Context, u store.User) error {
 			return err
 		}
 		s.log.Info("account created", "user_id", u.ID)
+		s.signedUp(ctx, u, policy, at)
 		return s.sendVerification(ctx, u, u.Email, false)
 	case err != nil:
 		return err
@@ -91,6 +96,7 @@ func (s *Service) register(ctx context.Context, u store.User) error {
 		if err := s.store.UpdateUser(ctx, old); err != nil {
 			return err
 		}
+		s.signedUp(ctx, old, policy, at)
 		return s.sendVerification(ctx, old, old.Email, false)
 	}
 }

@@ -13,6 +13,9 @@ type Privacy struct {
 	// ExportTTL is how long a data export's download link (and its file)
 	// lives after it is ready.
 	ExportTTL time.Duration
+	// AdminEmails are the (lower-cased) addresses of the server's
+	// administrators, who publish privacy policy versions.
+	AdminEmails []string
 }
 
 // The privacy settings are appended to Settings here, so the privacy
@@ -25,6 +28,25 @@ var privacySettings = []Setting{
 	daysSetting("export-ttl", "FRAMECAST_EXPORT_TTL", "7d",
 		"How long the download link of a data export (\"Download my data\", workspace exports) works; the file is deleted when it expires.",
 		func(c *Config) *time.Duration { return &c.Privacy.ExportTTL }),
+	{
+		Name: "admin-emails", Env: "FRAMECAST_ADMIN_EMAILS", Default: "unset: nobody", NoDefault: true,
+		Description: "Comma-separated e-mail addresses of the server's administrators (confirmed accounts), who publish new privacy policy versions at /admin/policy.",
+		get:         func(c *Config) string { return strings.Join(c.Privacy.AdminEmails, ",") },
+		set: func(c *Config, v string) error {
+			c.Privacy.AdminEmails = nil
+			for part := range strings.SplitSeq(v, ",") {
+				part = strings.ToLower(strings.TrimSpace(part))
+				if part == "" {
+					continue
+				}
+				if !strings.Contains(part, "@") || strings.ContainsAny(part, " <>") {
+					return errors.New("want e-mail addresses separated by commas")
+				}
+				c.Privacy.AdminEmails = append(c.Privacy.AdminEmails, part)
+			}
+			return nil
+		},
+	},
 }
 
 // daysSetting is a duration setting that also takes days ("30d").

@@ -419,6 +419,13 @@ func matrixRows() []matrixRow {
 		// for the user it was made for (a made-up one for nobody).
 		{method: "GET", route: "/privacy", want: signedIn(see, ok)},
 		{method: "POST", route: "/privacy/export", want: signedIn(unauth, see)},
+		{method: "GET", route: "/privacy/policy", want: all(ok)},
+		{method: "GET", route: "/privacy/consent", want: signedIn(see, see)}, // nobody here owes a consent: back to the library
+		{method: "POST", route: "/privacy/consent", form: values("version", "1"), want: signedIn(unauth, see)},
+		{method: "POST", route: "/privacy/withdraw", form: values("confirm", "not the password"), want: signedIn(unauth, bad)},
+		// Only the server's administrators (none here) publish policies.
+		{method: "GET", route: "/admin/policy", want: signedIn(see, missing)},
+		{method: "POST", route: "/admin/policy", form: values("version", "9", "summary", "s", "body", "b", "effective", "2099-01-01"), want: signedIn(unauth, missing)},
 		{method: "GET", route: "/privacy/exports/:token", path: func(*matrixFixture, principal) string {
 			return "/privacy/exports/" + strings.Repeat("A", 43)
 		}, want: signedIn(see, missing)},

@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	if d.privacy, err = privacy.New(privacy.Config{
 		Store: d.store, Blobs: d.blobs, Jobs: d.jobs, Media: d.media, Accounts: d.accounts, Mailer: sender, KEK: d.kek,
-		BaseURL: cfg.BaseURL, WorkDir: filepath.Join(cfg.DataDir, "work"), Log: log, Now: o.now, ExportTTL: cfg.Privacy.ExportTTL,
+		BaseURL: cfg.BaseURL, WorkDir: filepath.Join(cfg.DataDir, "work"), Log: log, Now: o.now, ExportTTL: cfg.Privacy.ExportTTL, Admins: cfg.Privacy.AdminEmails,
 	}); err != nil {
 		return nil, err
 	}

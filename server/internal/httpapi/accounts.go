@@ -62,15 +62,16 @@ func (s *Server) signUpPage(c *fiber.Ctx) error {
 	if userOf(c) != nil {
 		return redirect(c, "/library")
 	}
-	return s.render(c, fiber.StatusOK, "signup.html", page{Title: "Sign up", Providers: s.accounts.Providers()})
+	return s.render(c, fiber.StatusOK, "signup.html", page{Title: "Sign up", Providers: s.accounts.Providers(), Form: s.policyForm(c, nil)})
 }
 
 func (s *Server) signUp(c *fiber.Ctx) error {
 	f := formOf(c)
-	in := account.SignUpInput{Name: f.Get("name"), Email: f.Get("email"), Password: f.Get("password"), Phone: f.Get("phone"), Company: f.Get("company")}
+	in := account.SignUpInput{Name: f.Get("name"), Email: f.Get("email"), Password: f.Get("password"), Phone: f.Get("phone"), Company: f.Get("company"),
+		PolicyVersion: f.Get("policy_version")}
 	if err := s.accounts.SignUp(c.UserContext(), in, s.client(c)); err != nil {
 		return s.formError(c, "signup.html", page{Title: "Sign up", Providers: s.accounts.Providers(),
-			Form: map[string]string{"name": in.Name, "email": in.Email, "phone": in.Phone, "company": in.Company}}, err)
+			Form: s.policyForm(c, map[string]string{"name": in.Name, "email": in.Email, "phone": in.Phone, "company": in.Company})}, err)
 	}
 	return redirect(c, "/signin?notice=signed-up")
 }

@@ -19,17 +19,23 @@ func (s *Server) privacyRoutes(a *fiber.App) {
 	a.Post("/privacy/export", s.csrf, s.signedIn, s.requestExport)
 	a.Get("/privacy/exports/:token", s.signedIn, s.downloadExport)
 	a.Post("/w/:id/export", s.csrf, s.signedIn, s.requestWorkspaceExport)
+	s.consentRoutes(a)
 }
 
 // privacyNotices are the privacy pages' ?notice= messages.
 var privacyNotices = map[string]string{
 	"export-requested": "We are preparing your data. You will get an e-mail with a download link when it is ready.",
 	"workspace-export": "We are preparing the workspace's data. You will get an e-mail with a download link when it is ready.",
+	"accepted":         "Thank you: you accepted the privacy policy.",
+	"published":        "The new version is published; every user is being told by e-mail.",
 }
 
 type privacyData struct {
-	Exports []store.Export
-	Audit   []store.AuditEntry
+	Exports  []store.Export
+	Audit    []store.AuditEntry
+	Consents []store.Consent
+	Policy   privacy.PolicyState
+	Shared   []store.Video
 }
 
 func (s *Server) privacyPage(c *fiber.Ctx) error {
@@ -46,11 +52,23 @@ func (s *Server) privacyPageWith(c *fiber.Ctx, status int, p page) error {
 	if err != nil {
 		return err
 	}
+	cs, err := s.privacy.Consents(c.UserContext(), *u)
+	if err != nil {
+		return err
+	}
+	st, err := s.privacy.Policy(c.UserContext())
+	if err != nil {
+		return err
+	}
+	shared, err := s.accounts.SharedVideos(c.UserContext(), *u)
+	if err != nil {
+		return err
+	}
 	p.Title = "Privacy"
 	if p.Notice == "" {
 		p.Notice = privacyNotices[c.Query("notice")]
 	}
-	p.Data = privacyData{Exports: es, Audit: log}
+	p.Data = privacyData{Exports: es, Audit: log, Consents: cs, Policy: st, Shared: shared}
 	return s.render(c, status, "privacy.html", p)
 }
 

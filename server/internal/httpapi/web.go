@@ -160,6 +160,9 @@ func (s *Server) signedIn(c *fiber.Ctx) error {
 		return err
 	}
 	if u != nil {
+		if err := s.consentGate(c, u); err != nil || c.Response().StatusCode() == fiber.StatusSeeOther {
+			return err
+		}
 		return c.Next()
 	}
 	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
@@ -322,6 +325,9 @@ type page struct {
 	Form      map[string]string // values to show again after an error
 	Providers []account.ProviderInfo
 	Data      any
+	// Banner is a notice for every signed-in page (an upcoming privacy
+	// policy version).
+	Banner string
 }
 
 // notices are the messages a redirect may ask a page to show (?notice=),
@@ -357,6 +363,9 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page) error {
 		p.User = userOf(c)
 	}
 	p.CSRF = s.csrfToken(c)
+	if p.User != nil && s.privacy != nil {
+		p.Banner = s.privacy.Banner(c.UserContext())
+	}
 	if p.Notice == "" {
 		p.Notice = notices[c.Query("notice")]
 	}

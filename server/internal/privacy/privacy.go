@@ -70,6 +70,9 @@ type Config struct {
 	Now func() time.Time
 	// ExportTTL is how long an export's link (and file) lives.
 	ExportTTL time.Duration
+	// Admins are the addresses of the server's administrators (who
+	// publish policy versions).
+	Admins []string
 }
 
 // Service implements the privacy centre.
@@ -86,6 +89,7 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	exportTTL time.Duration
+	admins    []string
 }
 
 // New returns a Service; call RegisterJobs before the queue starts.
@@ -94,7 +98,7 @@ func New(c Config) (*Service, error) {
 		return nil, errors.New("privacy: store, blobs, jobs, media, accounts and mailer are required")
 	}
 	s := &Service{store: c.Store, blobs: c.Blobs, jobs: c.Jobs, media: c.Media, accounts: c.Accounts, mail: c.Mailer,
-		kek: c.KEK, baseURL: strings.TrimRight(c.BaseURL, "/"), workDir: c.WorkDir, log: c.Log, now: c.Now, exportTTL: c.ExportTTL}
+		kek: c.KEK, baseURL: strings.TrimRight(c.BaseURL, "/"), workDir: c.WorkDir, log: c.Log, now: c.Now, exportTTL: c.ExportTTL, admins: c.Admins}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -102,12 +106,14 @@ func New(c Config) (*Service, error) {
 		s.exportTTL = 7 * 24 * time.Hour
 	}
 	c.Accounts.OnDelete(s.eraseUser)
+	c.Accounts.OnSignUp(s.recordSignUp)
 	return s, nil
 }
 
 // RegisterJobs registers the privacy centre's job kinds.
 func (s *Service) RegisterJobs(q *jobs.Queue) {
 	q.Handle(jobExport, s.runExport)
+	q.Handle(jobPolicyNotice, s.runPolicyNotice)
 }
 
 // Audit actions.
@@ -187,3 +193,6 @@ func validSecret(s string) bool {
 	_, err := base64.RawURLEncoding.DecodeString(s)
 	return err == nil
 }
+
+// Now is the privacy centre's clock (tests move it).
+func (s *Service) Now() time.Time { return s.now() }
