@@ -118,7 +118,7 @@ type Service struct {
 	placeholder []byte
 	placeUser   string
 
-	erasers []func(ctx context.Context, u store.User) error // see OnDelete
+	erasers []func(ctx context.Context, u store.User) error                              // see OnDelete
 	signUps []func(ctx context.Context, u store.User, policy string, at time.Time) error // see OnSignUp
 
 	bg sync.WaitGroup // work done after the answer (mail, sign-up)
