@@ -5,6 +5,9 @@ package guitest
 import (
 	"image"
 	"image/color"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,10 +36,12 @@ func blueish(r, g, b uint8) bool  { return r < 80 && g < 80 && b > 150 }
 
 // The source picker shows what each screen shows, refreshed while it is
 // open: a green window beside the app appears in the thumbnail, and turns
-// blue there when it turns blue on the screen.
-func TestPickerShowsLiveThumbnails(t *testing.T) {
+// blue there when it turns blue on the screen. Then Import video, through
+// the real file dialog, puts a file in the library and it uploads.
+func TestPickerThumbnailsAndImport(t *testing.T) {
+	server := startServer(t)
 	pulse := testenv.PulseAudio(t)
-	s := startApp(t, pulse.Env()...)
+	s := startApp(t, append(pulse.Env(), "FRAMECAST_SERVER_URL="+server, "FRAMECAST_DEVICE_TOKEN="+deviceToken)...)
 	s.waitForShell()
 	// Beside the app's 1024x720 window, on the same screen.
 	win, err := screentest.NewWindow(s.display.Name, image.Rect(1040, 520, 1280, 800))
@@ -86,4 +91,44 @@ func TestPickerShowsLiveThumbnails(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPixels("blue (refreshed)", blueish, "")
+
+	// Import: the button before the picker's, then the GTK file dialog,
+	// where Ctrl+L takes a typed path.
+	video := filepath.Join(t.TempDir(), "team update.mp4")
+	if b, err := exec.Command(testenv.Require(t, "ffmpeg"), "-hide_banner", "-loglevel", "error",
+		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=5", "-f", "lavfi", "-i", "sine=duration=5",
+		"-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-c:a", "aac", "-shortest", video).CombinedOutput(); err != nil {
+		t.Fatalf("make a video: %v %s", err, b)
+	}
+	if _, err := s.x("xdotool", "key", "--clearmodifiers", "shift+Tab", "Return"); err != nil {
+		t.Fatal(err)
+	}
+	var dialog string
+	waitFor(t, 20*time.Second, "the Import file dialog", func() bool {
+		out, _ := s.x("xdotool", "search", "--onlyvisible", "--name", "^Import a video$")
+		dialog = strings.TrimSpace(out)
+		return dialog != ""
+	})
+	dialog, _, _ = strings.Cut(dialog, "\n")
+	for _, st := range [][]string{
+		{"windowfocus", "--sync", dialog},
+		{"key", "--clearmodifiers", "ctrl+l"},
+		{"type", "--delay", "10", video},
+		{"key", "--clearmodifiers", "Return"},
+	} {
+		if _, err := s.x("xdotool", st...); err != nil {
+			t.Fatalf("xdotool %v: %v", st, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	waitUploaded(t, s, server, 1)
+	// Close the picker (the button after Import) so the library shows.
+	if _, err := s.x("xdotool", "windowfocus", "--sync", s.window); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.x("xdotool", "key", "--clearmodifiers", "Tab", "Return"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the library refreshes
+	keepScreenshot(t, s, "import.png")
 }

@@ -2,7 +2,9 @@
 // ~2 s fragmented-MP4 HLS segments the recorder writes, so an imported
 // file goes through the same sealed, offline-safe upload queue as a
 // recording. H.264 video is copied as it is (sound that is not AAC is
-// re-encoded); anything else is transcoded with libx264 and AAC.
+// re-encoded); anything else is transcoded with libx264 and AAC. Copied
+// video can only be cut at the file's own keyframes, so a file with a
+// keyframe every 10 s gets 10 s segments: still correct, only coarser.
 //
 // Files are never trusted: ffprobe decides what a file is (never its
 // name), and what is not a video is refused with a sentence that says so.
