@@ -204,6 +204,7 @@ describe("recording", () => {
     expect(q(root, "hud").hidden).toBe(false);
     expect(q(root, "record").hidden).toBe(true);
     expect(q(root, "elapsed").textContent).toBe("1:15");
+    expect(q(root, "hud-mic").dataset.level).toBe("67"); // -20 dBFS
     q(root, "pause").click();
     f.emit("recording:state", "paused");
     expect(q(root, "pause").textContent).toBe("Resume");

@@ -1,5 +1,5 @@
 import { Backend, ImportProgress, Outcome, Recording, Settings, SignInCode, Stats, validateServerURL } from "./backend";
-import { mountPicker } from "./picker";
+import { meterPercent, mountPicker } from "./picker";
 
 export interface MountOptions {
   // countdownStepMs is the length of each step of the 3-2-1 countdown.
@@ -83,6 +83,7 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
         <div class="hud" data-testid="hud" hidden>
           <span class="rec-dot" data-testid="hud-state">● REC</span>
           <span class="elapsed" data-testid="elapsed">0:00</span>
+          <span class="meter hud-meter" data-testid="hud-mic" title="Microphone level"><span class="level"></span></span>
           <button data-testid="pause">Pause</button>
           <button data-testid="stop">Stop</button>
           <button data-testid="cancel">Cancel</button>
@@ -210,8 +211,13 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
     pauseBtn.textContent = s === "paused" ? "Resume" : "Pause";
     if (s === "idle") elapsed.textContent = "0:00";
   };
+  const hudMic = q("hud-mic");
   const showStats = (st: Stats) => {
     elapsed.textContent = formatDuration(st.elapsed);
+    // The louder of the two sources: the user checks that they are heard.
+    const level = meterPercent(Math.max(st.micDb ?? -90, st.systemDb ?? -90));
+    hudMic.dataset.level = String(level);
+    hudMic.querySelector<HTMLElement>(".level")!.style.width = `${level}%`;
   };
 
   const renderLibrary = (recs: Recording[]) => {

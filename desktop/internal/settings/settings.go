@@ -42,7 +42,7 @@ type Settings struct {
 	MaxHeight int `json:"maxHeight,omitempty"`
 	FPS       int `json:"fps,omitempty"`
 
-	// StartAtLogin opens Framecast (in the tray) when the user logs in.
+	// StartAtLogin opens Framecast when the user logs in.
 	StartAtLogin bool `json:"startAtLogin"`
 	// Tracking is the viewer-tracking level new videos are created with:
 	// api.TrackingFull, TrackingAnonymous or TrackingOff; "" leaves it to
