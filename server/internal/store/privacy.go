@@ -53,6 +53,42 @@ type PrivacyCentre interface {
 	UsersToNotify(ctx context.Context, version string, limit int) ([]User, error)
 	// MarkNotified records that userID was mailed about version.
 	MarkNotified(ctx context.Context, userID, version string, at time.Time) error
+
+	AddSupportMessage(ctx context.Context, m SupportMessage) error
+	// SupportMessages lists the latest messages, newest first.
+	SupportMessages(ctx context.Context, limit int) ([]SupportMessage, error)
+	// OrphanSupportMessages starts the retention clock of a deleted
+	// user's messages.
+	OrphanSupportMessages(ctx context.Context, userID string, at time.Time) error
+	// PurgeSupportMessages deletes the messages of accounts deleted
+	// before the time.
+	PurgeSupportMessages(ctx context.Context, deletedBefore time.Time) (int64, error)
+
+	// PurgeUsage deletes usage history older than the time: sign-ins,
+	// and viewers' per-view rows and daily counts when the tracking
+	// tables exist.
+	PurgeUsage(ctx context.Context, before time.Time) (int64, error)
+	// UnverifiedUsers lists up to limit users who never confirmed their
+	// address and signed up before the time.
+	UnverifiedUsers(ctx context.Context, createdBefore time.Time, limit int) ([]User, error)
+	// StaleUploads lists segment uploads in progress untouched since the
+	// time.
+	StaleUploads(ctx context.Context, before time.Time) ([]Upload, error)
+	// StaleImports lists the videos whose file upload from the dashboard
+	// is still receiving and untouched since the time.
+	StaleImports(ctx context.Context, before time.Time) ([]string, error)
+	// PendingJobs counts the queued or running jobs of a kind.
+	PendingJobs(ctx context.Context, kind string) (int, error)
+}
+
+// SupportMessage is one message sent with the contact-support form.
+type SupportMessage struct {
+	ID               string
+	UserID           string // "" once the account is deleted
+	Name, Email      string
+	Subject, Body    string
+	CreatedAt        time.Time
+	AccountDeletedAt time.Time // zero while the account exists
 }
 
 // PolicyVersion is one published version of the privacy policy.

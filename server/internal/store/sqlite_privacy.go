@@ -273,3 +273,130 @@ func (s *SQLite) MarkNotified(ctx context.Context, userID, version string, at ti
 	}
 	return nil
 }
+
+func (s *SQLite) AddSupportMessage(ctx context.Context, m SupportMessage) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO support_messages (id, user_id, name, email, subject, body, created_at, account_deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.ID, nullable(m.UserID), m.Name, m.Email, m.Subject, m.Body, micros(m.CreatedAt), nullTime(m.AccountDeletedAt))
+	if isForeignKey(err) {
+		return fmt.Errorf("support message: %w", ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("support message: %w", err)
+	}
+	return nil
+}
+
+func (s *SQLite) SupportMessages(ctx context.Context, limit int) ([]SupportMessage, error) {
+	return queryAll(ctx, s.db, func(r scanner) (SupportMessage, error) {
+		var (
+			m       SupportMessage
+			user    sql.NullString
+			created int64
+			deleted sql.NullInt64
+		)
+		err := r.Scan(&m.ID, &user, &m.Name, &m.Email, &m.Subject, &m.Body, &created, &deleted)
+		m.UserID, m.CreatedAt = user.String, fromMicros(created)
+		if deleted.Valid {
+			m.AccountDeletedAt = fromMicros(deleted.Int64)
+		}
+		return m, err
+	}, "support messages", `SELECT id, user_id, name, email, subject, body, created_at, account_deleted_at
+		FROM support_messages ORDER BY created_at DESC, id LIMIT ?`, limit)
+}
+
+func (s *SQLite) OrphanSupportMessages(ctx context.Context, userID string, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE support_messages SET account_deleted_at = ?, user_id = NULL WHERE user_id = ?`, micros(at), userID); err != nil {
+		return fmt.Errorf("orphan support messages: %w", err)
+	}
+	return nil
+}
+
+func (s *SQLite) PurgeSupportMessages(ctx context.Context, deletedBefore time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM support_messages WHERE account_deleted_at < ?`, micros(deletedBefore))
+	if err != nil {
+		return 0, fmt.Errorf("purge support messages: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// usageTables are the usage-history tables and their time columns;
+// "days" columns count days since 1970-01-01. Tables not in the schema
+// (tracking before it exists) are skipped.
+var usageTables = []struct {
+	table, column string
+	days          bool
+}{
+	{"sign_ins", "at", false},
+	{"track_views", "started_at", false},
+	{"track_daily", "day", true},
+}
+
+func (s *SQLite) tableExists(ctx context.Context, table string) (bool, error) {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if s.postgres {
+		q = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, q, table).Scan(&n); err != nil {
+		return false, fmt.Errorf("table %s: %w", table, err)
+	}
+	return n > 0, nil
+}
+
+func (s *SQLite) PurgeUsage(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for _, u := range usageTables {
+		ok, err := s.tableExists(ctx, u.table)
+		if err != nil {
+			return total, err
+		}
+		if !ok {
+			continue
+		}
+		limit := micros(before)
+		if u.days {
+			limit = before.Unix() / 86400
+		}
+		res, err := s.db.ExecContext(ctx, `DELETE FROM `+u.table+` WHERE `+u.column+` < ?`, limit)
+		if err != nil {
+			return total, fmt.Errorf("purge %s: %w", u.table, err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}
+
+func (s *SQLite) UnverifiedUsers(ctx context.Context, createdBefore time.Time, limit int) ([]User, error) {
+	return queryAll(ctx, s.db, scanUser, "unverified users", `SELECT `+userColumns+` FROM users
+		WHERE email_verified_at IS NULL AND created_at < ? ORDER BY created_at, id LIMIT ?`, micros(createdBefore), limit)
+}
+
+func (s *SQLite) StaleUploads(ctx context.Context, before time.Time) ([]Upload, error) {
+	return queryAll(ctx, s.db, func(r scanner) (Upload, error) {
+		var (
+			u       Upload
+			updated int64
+		)
+		err := r.Scan(&u.VideoID, &u.Index, &u.SHA256, &u.Length, &u.Received, &updated)
+		u.UpdatedAt = fromMicros(updated)
+		return u, err
+	}, "stale uploads", `SELECT video_id, idx, sha256, length, received, updated_at FROM uploads
+		WHERE updated_at < ? ORDER BY updated_at`, micros(before))
+}
+
+func (s *SQLite) StaleImports(ctx context.Context, before time.Time) ([]string, error) {
+	return queryAll(ctx, s.db, func(r scanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	}, "stale imports", `SELECT video_id FROM imports WHERE state = 'receiving' AND updated_at < ? ORDER BY updated_at`, micros(before))
+}
+
+func (s *SQLite) PendingJobs(ctx context.Context, kind string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE kind = ? AND state IN ('queued', 'running')`, kind).Scan(&n); err != nil {
+		return 0, fmt.Errorf("pending %s jobs: %w", kind, err)
+	}
+	return n, nil
+}

@@ -22,6 +22,93 @@ var privacyTests = []struct {
 	{"Audit", testAudit},
 	{"RowsAboutVideos", testRowsAboutVideos},
 	{"Consent", testConsent},
+	{"SupportMessages", testSupportMessages},
+	{"Retention", testRetentionQueries},
+}
+
+func testSupportMessages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, 1)
+	m := store.SupportMessage{ID: "m1", UserID: u.ID, Name: u.Name, Email: u.Email, Subject: "Help", Body: "It broke", CreatedAt: now}
+	if err := s.AddSupportMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddSupportMessage(ctx, store.SupportMessage{ID: "m2", Name: "Anon", Email: "a@example.com", Subject: "S", Body: "B", CreatedAt: now.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SupportMessages(ctx, 10)
+	if err != nil || len(got) != 2 || got[1] != m || got[0].UserID != "" {
+		t.Fatalf("SupportMessages = %+v, %v", got, err)
+	}
+	deleted := now.Add(time.Hour)
+	if err := s.OrphanSupportMessages(ctx, u.ID, deleted); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.SupportMessages(ctx, 10)
+	if len(got) != 2 || got[1].UserID != "" || !got[1].AccountDeletedAt.Equal(deleted) || got[1].Email != u.Email {
+		t.Fatalf("after the account went: %+v", got)
+	}
+	if n, err := s.PurgeSupportMessages(ctx, deleted); err != nil || n != 0 {
+		t.Fatalf("purge too early: %d, %v", n, err)
+	}
+	if n, err := s.PurgeSupportMessages(ctx, deleted.Add(time.Microsecond)); err != nil || n != 1 {
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	if got, _ := s.SupportMessages(ctx, 10); len(got) != 1 || got[0].ID != "m2" {
+		t.Fatalf("after purge (a message of an account that exists, or none, stays): %+v", got)
+	}
+}
+
+func testRetentionQueries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, w := mustUser(t, s, 1), user(2)
+	w.EmailVerifiedAt, w.CreatedAt = time.Time{}, now.Add(-31*24*time.Hour)
+	if err := s.CreateUser(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.UnverifiedUsers(ctx, now.Add(-30*24*time.Hour), 10); err != nil || len(got) != 1 || got[0].ID != w.ID {
+		t.Fatalf("UnverifiedUsers = %+v, %v (user1 is new: %v)", got, err, u.EmailVerifiedAt)
+	}
+	for i, at := range []time.Time{now.Add(-3 * 365 * 24 * time.Hour), now} {
+		if err := s.RecordSignIn(ctx, store.SignIn{ID: "si" + string(rune('a'+i)), UserID: u.ID, At: at, Method: "password"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PurgeUsage(ctx, now.Add(-2*365*24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("PurgeUsage = %d, %v", n, err)
+	}
+	if left, _ := s.SignIns(ctx, u.ID, 10); len(left) != 1 || left[0].ID != "sib" {
+		t.Fatalf("sign-ins left: %+v", left)
+	}
+	v := mustVideo(t, s, 1)
+	if err := s.StartUpload(ctx, store.Upload{VideoID: v.ID, Index: 0, SHA256: "a", Length: 9, UpdatedAt: now.Add(-8 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartUpload(ctx, store.Upload{VideoID: v.ID, Index: 1, SHA256: "b", Length: 9, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.StaleUploads(ctx, now.Add(-7*24*time.Hour)); err != nil || len(got) != 1 || got[0].Index != 0 {
+		t.Fatalf("StaleUploads = %+v, %v", got, err)
+	}
+	if err := s.CreateImport(ctx, store.Import{VideoID: v.ID, FileName: "a.mp4", Length: 10, CreatedAt: now.Add(-8 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.StaleImports(ctx, now.Add(-7*24*time.Hour)); err != nil || len(got) != 1 || got[0] != v.ID {
+		t.Fatalf("StaleImports = %+v, %v", got, err)
+	}
+	if got, _ := s.StaleImports(ctx, now.Add(-9*24*time.Hour)); len(got) != 0 {
+		t.Fatalf("StaleImports too early = %+v", got)
+	}
+	if n, err := s.PendingJobs(ctx, "retention"); err != nil || n != 0 {
+		t.Fatalf("PendingJobs = %d, %v", n, err)
+	}
+	mustEnqueue(t, s, store.Job{ID: "j1", Kind: "retention", Args: []byte("{}"), MaxAttempts: 1, RunAt: now, CreatedAt: now})
+	if n, err := s.PendingJobs(ctx, "retention"); err != nil || n != 1 {
+		t.Fatalf("PendingJobs = %d, %v", n, err)
+	}
 }
 
 func testConsent(t *testing.T, s store.Store) {
