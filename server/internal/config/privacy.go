@@ -16,6 +16,9 @@ type Privacy struct {
 	// AdminEmails are the (lower-cased) addresses of the server's
 	// administrators, who publish privacy policy versions.
 	AdminEmails []string
+
+	// How long the daily retention job keeps things (see privacy.Retention).
+	RetainUsage, RetainSupport, RetainUnverified, RetainUploads time.Duration
 }
 
 // The privacy settings are appended to Settings here, so the privacy
@@ -25,6 +28,18 @@ func init() {
 }
 
 var privacySettings = []Setting{
+	daysSetting("retain-usage", "FRAMECAST_RETAIN_USAGE", "730d",
+		"How long usage history is kept: sign-in records, and viewers' per-view rows and daily counts. The daily retention job deletes older rows.",
+		func(c *Config) *time.Duration { return &c.Privacy.RetainUsage }),
+	daysSetting("retain-support", "FRAMECAST_RETAIN_SUPPORT", "182d",
+		"How long messages sent with the contact-support form are kept after their author's account is deleted.",
+		func(c *Config) *time.Duration { return &c.Privacy.RetainSupport }),
+	daysSetting("retain-unverified", "FRAMECAST_RETAIN_UNVERIFIED", "30d",
+		"How long an account whose e-mail address was never confirmed is kept before it is deleted.",
+		func(c *Config) *time.Duration { return &c.Privacy.RetainUnverified }),
+	daysSetting("retain-uploads", "FRAMECAST_RETAIN_UPLOADS", "7d",
+		"How long the received part of an abandoned upload (a segment cut off mid-way, a dashboard file upload never finished) is kept without progress. A desktop that comes back resends the segment whole.",
+		func(c *Config) *time.Duration { return &c.Privacy.RetainUploads }),
 	daysSetting("export-ttl", "FRAMECAST_EXPORT_TTL", "7d",
 		"How long the download link of a data export (\"Download my data\", workspace exports) works; the file is deleted when it expires.",
 		func(c *Config) *time.Duration { return &c.Privacy.ExportTTL }),

@@ -426,6 +426,9 @@ func matrixRows() []matrixRow {
 		// Only the server's administrators (none here) publish policies.
 		{method: "GET", route: "/admin/policy", want: signedIn(see, missing)},
 		{method: "POST", route: "/admin/policy", form: values("version", "9", "summary", "s", "body", "b", "effective", "2099-01-01"), want: signedIn(unauth, missing)},
+		{method: "GET", route: "/support", want: signedIn(see, ok)},
+		{method: "POST", route: "/support", form: values("subject", "Hello", "body", "A question"), want: signedIn(unauth, see)},
+		{method: "GET", route: "/admin/support", want: signedIn(see, missing)},
 		{method: "GET", route: "/privacy/exports/:token", path: func(*matrixFixture, principal) string {
 			return "/privacy/exports/" + strings.Repeat("A", 43)
 		}, want: signedIn(see, missing)},

@@ -138,6 +138,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if d.privacy, err = privacy.New(privacy.Config{
 		Store: d.store, Blobs: d.blobs, Jobs: d.jobs, Media: d.media, Accounts: d.accounts, Mailer: sender, KEK: d.kek,
 		BaseURL: cfg.BaseURL, WorkDir: filepath.Join(cfg.DataDir, "work"), Log: log, Now: o.now, ExportTTL: cfg.Privacy.ExportTTL, Admins: cfg.Privacy.AdminEmails,
+		Retention: privacy.Retention{Usage: cfg.Privacy.RetainUsage, Support: cfg.Privacy.RetainSupport, Unverified: cfg.Privacy.RetainUnverified, Uploads: cfg.Privacy.RetainUploads},
 	}); err != nil {
 		return nil, err
 	}
@@ -167,6 +168,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	d.http.Registry().MustRegister(d.jobs.Collectors()...)
+	if err := d.privacy.StartRetention(ctx); err != nil {
+		return nil, fmt.Errorf("schedule the retention job: %w", err)
+	}
 	d.jobs.Start()
 	return d, nil
 }
@@ -179,6 +183,9 @@ func (d *Daemon) Accounts() *account.Service { return d.accounts }
 
 // Routes lists the HTTP routes (for the authorisation test).
 func (d *Daemon) Routes() []fiber.Route { return d.http.Routes() }
+
+// Privacy is the privacy centre (tests run its retention job).
+func (d *Daemon) Privacy() *privacy.Service { return d.privacy }
 
 // Share is the share-link service (tests edit videos behind its back
 // and make it forget them).

@@ -25,6 +25,38 @@ func (s *Server) consentRoutes(a *fiber.App) {
 	a.Post("/privacy/withdraw", s.csrf, s.signedIn, s.withdraw)
 	a.Get("/admin/policy", s.signedIn, s.adminPolicyPage)
 	a.Post("/admin/policy", s.csrf, s.signedIn, s.publishPolicy)
+	a.Get("/support", s.signedIn, s.supportPage)
+	a.Post("/support", s.csrf, s.signedIn, s.sendSupport)
+	a.Get("/admin/support", s.signedIn, s.adminSupportPage)
+}
+
+func (s *Server) supportPage(c *fiber.Ctx) error {
+	p := page{Title: "Contact support"}
+	if c.Query("notice") == "sent" {
+		p.Notice = "Thank you: your message was sent. We answer by e-mail."
+	}
+	return s.render(c, fiber.StatusOK, "support.html", p)
+}
+
+func (s *Server) sendSupport(c *fiber.Ctx) error {
+	f := formOf(c)
+	if err := s.privacy.SendSupport(c.UserContext(), *userOf(c), f.Get("subject"), f.Get("body")); err != nil {
+		var pe *privacy.Error
+		if errors.As(err, &pe) {
+			return s.render(c, privacyStatus(pe.Kind), "support.html", page{Title: "Contact support", Error: pe.Message,
+				Form: map[string]string{"subject": f.Get("subject"), "body": f.Get("body")}})
+		}
+		return err
+	}
+	return redirect(c, "/support?notice=sent")
+}
+
+func (s *Server) adminSupportPage(c *fiber.Ctx) error {
+	ms, err := s.privacy.SupportMessages(c.UserContext(), *userOf(c))
+	if err != nil {
+		return privacyError(err)
+	}
+	return s.render(c, fiber.StatusOK, "admin_support.html", page{Title: "Support messages", Data: ms})
 }
 
 // consentGate sends a signed-in user who has not accepted the latest

@@ -73,6 +73,8 @@ type Config struct {
 	// Admins are the addresses of the server's administrators (who
 	// publish policy versions).
 	Admins []string
+	// Retention periods of the daily retention job.
+	Retention Retention
 }
 
 // Service implements the privacy centre.
@@ -90,6 +92,7 @@ type Service struct {
 	now       func() time.Time
 	exportTTL time.Duration
 	admins    []string
+	retention Retention
 }
 
 // New returns a Service; call RegisterJobs before the queue starts.
@@ -98,7 +101,8 @@ func New(c Config) (*Service, error) {
 		return nil, errors.New("privacy: store, blobs, jobs, media, accounts and mailer are required")
 	}
 	s := &Service{store: c.Store, blobs: c.Blobs, jobs: c.Jobs, media: c.Media, accounts: c.Accounts, mail: c.Mailer,
-		kek: c.KEK, baseURL: strings.TrimRight(c.BaseURL, "/"), workDir: c.WorkDir, log: c.Log, now: c.Now, exportTTL: c.ExportTTL, admins: c.Admins}
+		kek: c.KEK, baseURL: strings.TrimRight(c.BaseURL, "/"), workDir: c.WorkDir, log: c.Log, now: c.Now, exportTTL: c.ExportTTL, admins: c.Admins, retention: c.Retention}
+	s.retention.defaults()
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -114,6 +118,8 @@ func New(c Config) (*Service, error) {
 func (s *Service) RegisterJobs(q *jobs.Queue) {
 	q.Handle(jobExport, s.runExport)
 	q.Handle(jobPolicyNotice, s.runPolicyNotice)
+	q.Handle(jobRetention, s.runRetention)
+	q.Handle(jobSupportMail, s.runSupportMail)
 }
 
 // Audit actions.
@@ -139,8 +145,12 @@ func (s *Service) AuditLog(ctx context.Context, u store.User) ([]store.AuditEntr
 }
 
 // eraseUser removes what the privacy centre keeps of a user being
-// deleted: export files (their rows go with the user).
+// deleted: export files (their rows go with the user). Support messages
+// stay for their retention period, counted from now.
 func (s *Service) eraseUser(ctx context.Context, u store.User) error {
+	if err := s.store.OrphanSupportMessages(ctx, u.ID, s.now().UTC()); err != nil {
+		return err
+	}
 	es, err := s.store.Exports(ctx, u.ID)
 	if err != nil {
 		return err
