@@ -31,6 +31,29 @@ type Message struct {
 	Text    string
 	// Kind names the message in logs ("verify", "reset", ...).
 	Kind string
+	// Unsubscribe, set on every non-transactional mail, is the URL that
+	// stops such mail to this recipient: sent as List-Unsubscribe with
+	// one-click POST (RFC 8058) and as a footer link.
+	Unsubscribe string
+}
+
+// body is the text with the unsubscribe footer when there is one.
+func (m Message) body() string {
+	if m.Unsubscribe == "" {
+		return m.Text
+	}
+	return strings.TrimRight(m.Text, "\n") + "\n\n-- \nYou get this mail because of your Framecast settings. To get no more\nmails like it, open " + m.Unsubscribe + "\n"
+}
+
+// headers sets the message's headers beyond From and To.
+func (m Message) headers(msg *gomail.Msg) {
+	msg.Subject(m.Subject)
+	msg.SetDate()
+	if m.Unsubscribe != "" {
+		msg.SetGenHeaderPreformatted(gomail.Header("List-Unsubscribe"), "<"+m.Unsubscribe+">")
+		msg.SetGenHeaderPreformatted(gomail.Header("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click")
+	}
+	msg.SetBodyString(gomail.TypeTextPlain, m.body())
 }
 
 // Sender delivers messages.
@@ -131,10 +154,8 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err := msg.To(m.To); err != nil {
 		return fmt.Errorf("send %s mail: recipient: %w", m.Kind, err)
 	}
-	msg.Subject(m.Subject)
-	msg.SetDate()
+	m.headers(msg)
 	msg.SetMessageID()
-	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 
 	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(30 * time.Second)}
 	switch s.cfg.TLS {
@@ -184,9 +205,7 @@ func (o *Outbox) Send(_ context.Context, m Message) error {
 	if err := msg.To(m.To); err != nil {
 		return fmt.Errorf("outbox: recipient: %w", err)
 	}
-	msg.Subject(m.Subject)
-	msg.SetDate()
-	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	m.headers(msg)
 	f, err := os.CreateTemp(o.Dir, time.Now().UTC().Format("20060102T150405")+"-"+m.Kind+"-*.eml")
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)

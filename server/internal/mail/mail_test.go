@@ -37,6 +37,44 @@ func TestSMTPDelivers(t *testing.T) {
 	}
 }
 
+// TestUnsubscribeHeaders: a non-transactional mail carries
+// List-Unsubscribe with one-click POST (RFC 8058) and the link in its
+// footer; a transactional one carries neither.
+func TestUnsubscribeHeaders(t *testing.T) {
+	srv := mailtest.Start(t)
+	cfg, err := mail.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.From = "Framecast <noreply@example.com>"
+	s, err := mail.NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "https://framecast.example.com/unsubscribe/u1.abc_DEF-123"
+	ctx := context.Background()
+	if err := s.Send(ctx, mail.Message{To: "a@example.com", Subject: "News", Text: "Something new.\n", Kind: "news", Unsubscribe: link}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(ctx, mail.Message{To: "b@example.com", Subject: "Reset", Text: "Reset it.\n", Kind: "reset"}); err != nil {
+		t.Fatal(err)
+	}
+	m := srv.WaitFor(t, "a@example.com", "News")
+	if got := m.Header.Get("List-Unsubscribe"); got != "<"+link+">" {
+		t.Errorf("List-Unsubscribe %q", got)
+	}
+	if got := m.Header.Get("List-Unsubscribe-Post"); got != "List-Unsubscribe=One-Click" {
+		t.Errorf("List-Unsubscribe-Post %q", got)
+	}
+	if !strings.HasPrefix(m.Text, "Something new.\n") || m.Link(t, "/unsubscribe/") != link {
+		t.Errorf("footer: %q", m.Text)
+	}
+	r := srv.WaitFor(t, "b@example.com", "Reset")
+	if r.Header.Get("List-Unsubscribe") != "" || strings.Contains(r.Text, "unsubscribe") {
+		t.Errorf("a transactional mail has unsubscribe parts: %v %q", r.Header, r.Text)
+	}
+}
+
 func TestSMTPWrongPasswordFails(t *testing.T) {
 	srv := mailtest.Start(t)
 	cfg, _ := mail.ParseURL(srv.URL())
