@@ -74,6 +74,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stderr, "Queued “%s” (%s, %d segments).\n", r.Title, r.Duration.Round(time.Second), r.SegmentCount)
+	if st.UploadsElsewhere() {
+		fmt.Fprintln(stderr, "The Framecast app (or framecast sync) running now uploads it; its library shows the link.")
+		return nil
+	}
 	wctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	link, err := st.WaitUploaded(wctx, r.ID.String())

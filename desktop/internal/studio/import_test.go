@@ -240,3 +240,42 @@ func TestImportCommand(t *testing.T) {
 		t.Fatalf("framecast import of a text file: %d %q", code, errb.String())
 	}
 }
+
+// With the app open (it holds the queue and uploads), `framecast import`
+// in a terminal queues the file and says the app uploads it; the app does,
+// without being told.
+func TestImportWhileTheAppUploads(t *testing.T) {
+	url := startServer(t)
+	dir := importEnv(t, url)
+	evs := &events{}
+	app := open(t, dir, evs)
+	src := makeVideo(t, "from terminal.mp4", 3, "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-c:a", "aac")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	if code := cli.Run(ctx, []string{"import", src}, &out, &errb); code != 0 || out.Len() != 0 ||
+		!strings.Contains(errb.String(), "The Framecast app (or framecast sync) running now uploads it") {
+		t.Fatalf("framecast import beside the app: %d %q %q", code, out.String(), errb.String())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		recs, err := app.Recordings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 1 && recs[0].State == studio.LibUploaded && recs[0].ShareURL != "" {
+			if secs, codecs := played(t, recs[0].ShareURL); secs < 2.5 || codecs != "h264,aac" {
+				t.Fatalf("the link plays %.2f s of %s", secs, codecs)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			var states []string
+			for _, r := range recs {
+				states = append(states, r.Title+": "+r.State)
+			}
+			t.Fatalf("the app did not upload the terminal's import within 30 s: %v", states)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

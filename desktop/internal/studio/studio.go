@@ -33,6 +33,10 @@ import (
 // DefaultStopWait bounds how long Stop waits for the share link.
 const DefaultStopWait = 10 * time.Second
 
+// pollOthers is how often the uploader looks for work other processes
+// queued.
+const pollOthers = 3 * time.Second
+
 // segmentPattern is how the recorder names media segments, numbered from 1.
 const segmentPattern = "seg%05d.m4s"
 
@@ -95,7 +99,12 @@ type Studio struct {
 	cur       *session
 	lastState string
 	thumbing  map[string]bool // thumbnails being made, or tried, this run
+	elsewhere bool            // another process holds the queue's claim and uploads
 }
+
+// UploadsElsewhere says whether another Framecast (the app, or framecast
+// sync) holds this queue and uploads what this one adds.
+func (s *Studio) UploadsElsewhere() bool { return s.elsewhere }
 
 // session is one recording in progress.
 type session struct {
@@ -149,6 +158,7 @@ func Open(cfg Config) (*Studio, error) {
 	case errors.Is(err, upsync.ErrClaimed):
 		s.log.Warn("another Framecast uploads this queue; recordings are queued for it")
 		s.release = func() {}
+		s.elsewhere = true
 	case err != nil:
 		q.Close()
 		return nil, fmt.Errorf("claim the upload queue: %w", err)
@@ -185,7 +195,10 @@ func (s *Studio) startUploader() error {
 	if token == "" {
 		return errors.New("no device token is set: paste the token from the server in Settings")
 	}
-	u, err := upsync.New(upsync.Config{Queue: s.q, ServerURL: st.ServerURL, Token: token, OnEvent: s.uploadEvent, Log: s.log})
+	// Poll: `framecast import` and `framecast record` may add to this queue
+	// while the app runs, and their Notify cannot reach this process.
+	u, err := upsync.New(upsync.Config{Queue: s.q, ServerURL: st.ServerURL, Token: token, OnEvent: s.uploadEvent, Log: s.log,
+		Poll: pollOthers})
 	if err != nil {
 		return fmt.Errorf("start uploading to %s: %w", st.ServerURL, err)
 	}
