@@ -201,9 +201,13 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
   // The recording's state, as the Go side reports it.
   let state = "idle";
   let counting = false;
+  // Set once the picker is mounted: a recording started by the tray or
+  // the shortcut closes it (the recorder has taken the devices).
+  let whileRecording = () => {};
   const showState = (s: string) => {
     state = s;
     const active = s === "recording" || s === "paused" || s === "stopping";
+    if (active) whileRecording();
     hud.hidden = !active;
     recordBtn.hidden = active || counting;
     root.dataset.recording = s;
@@ -320,6 +324,18 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
     current = s;
   };
   const picker = mountPicker(q("picker-root"), backend, () => current, saveSettings);
+  const closePicker = async () => {
+    pickerToggle.setAttribute("aria-expanded", "false");
+    pickerToggle.textContent = "Choose screen and sound…";
+    await picker.close();
+  };
+  whileRecording = () => {
+    pickerToggle.disabled = true;
+    if (picker.isOpen()) void closePicker();
+  };
+  backend.on("recording:state", (s: string) => {
+    if (s === "idle") pickerToggle.disabled = false;
+  });
   pickerToggle.addEventListener("click", async () => {
     const opening = !picker.isOpen();
     pickerToggle.setAttribute("aria-expanded", String(opening));
@@ -402,11 +418,7 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
 
   recordBtn.addEventListener("click", async () => {
     if (counting || state !== "idle") return;
-    if (picker.isOpen()) {
-      pickerToggle.setAttribute("aria-expanded", "false");
-      pickerToggle.textContent = "Choose screen and sound…";
-      await picker.close();
-    }
+    if (picker.isOpen()) await closePicker();
     counting = true;
     recordBtn.hidden = true;
     countdown.hidden = false;

@@ -178,6 +178,22 @@ describe("source picker", () => {
     root.remove();
   });
 
+  it("closes when the tray or the shortcut starts a recording, and is offered again after", async () => {
+    const root = document.createElement("div");
+    const f = fake({ serverURL: "http://127.0.0.1:8080" });
+    await mount(root, f.backend);
+    q(root, "picker-toggle").click();
+    await tick();
+    expect(q(root, "picker").hidden).toBe(false);
+    f.emit("recording:state", "recording");
+    await tick();
+    expect(f.calls).toContain("closePicker");
+    expect(q(root, "picker").hidden).toBe(true);
+    expect((q(root, "picker-toggle") as HTMLButtonElement).disabled).toBe(true);
+    f.emit("recording:state", "idle");
+    expect((q(root, "picker-toggle") as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it("keeps the picker's choice when the settings form is saved, and saves the new settings", async () => {
     const root = document.createElement("div");
     const f = fake({ serverURL: "http://127.0.0.1:8080", display: 1, region: { x: 1, y: 2, width: 64, height: 64 }, theme: "dark" });
