@@ -211,21 +211,21 @@ func TestWindowShowsApp(t *testing.T) {
 }
 
 func TestSettingTypedIntoWindowIsSaved(t *testing.T) {
-	s := startApp(t)
+	xdg := t.TempDir()
+	s := startApp(t, "XDG_CONFIG_HOME="+xdg)
 	s.waitForShell()
 
 	// Keyboard only, as a user without a mouse would: Tab passes the Record,
 	// Import and source-picker buttons and reaches the server address field
-	// (the library is empty).
+	// (the library is empty); six more reach "Start at login", one more Save.
 	steps := [][]string{
 		{"windowfocus", "--sync", s.window},
-		{"key", "--clearmodifiers", "Tab"},
-		{"key", "--clearmodifiers", "Tab"},
-		{"key", "--clearmodifiers", "Tab"},
-		{"key", "--clearmodifiers", "Tab"},
+		{"key", "--clearmodifiers", "Tab", "Tab", "Tab", "Tab"},
 		{"key", "--clearmodifiers", "ctrl+a"},
 		{"type", "--delay", "15", "http://127.0.0.1:9191"},
-		{"key", "--clearmodifiers", "Return"},
+		{"key", "--clearmodifiers", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab"},
+		{"key", "--clearmodifiers", "space"},
+		{"key", "--clearmodifiers", "Tab", "Return"},
 	}
 	for _, st := range steps {
 		if _, err := s.x("xdotool", st...); err != nil {
@@ -237,13 +237,23 @@ func TestSettingTypedIntoWindowIsSaved(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		b, _ := os.ReadFile(path)
-		if strings.Contains(string(b), `"http://127.0.0.1:9191"`) {
-			return
+		if strings.Contains(string(b), `"http://127.0.0.1:9191"`) && strings.Contains(string(b), `"startAtLogin": true`) {
+			break
 		}
 		if time.Now().After(deadline) {
 			saveArtifact(t, "settings-failed.png", s.screenshot())
-			t.Fatalf("settings.json after typing into the window = %q; want the typed server address", b)
+			t.Fatalf("settings.json after typing into the window = %q; want the typed server address and start at login", b)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	// Start at login is what the desktop session reads: an XDG autostart
+	// entry that runs this very program.
+	entry, err := os.ReadFile(filepath.Join(xdg, "autostart", "framecast.desktop"))
+	if err != nil {
+		t.Fatalf("no autostart entry after ticking Start at login: %v", err)
+	}
+	exe, _ := filepath.EvalSymlinks(appBinary) // as the app names itself
+	if !strings.Contains(string(entry), `Exec="`+exe+`"`) {
+		t.Fatalf("the autostart entry does not run %s:\n%s", exe, entry)
 	}
 }
