@@ -79,7 +79,25 @@ type PrivacyCentre interface {
 	StaleImports(ctx context.Context, before time.Time) ([]string, error)
 	// PendingJobs counts the queued or running jobs of a kind.
 	PendingJobs(ctx context.Context, kind string) (int, error)
+
+	// PrivacySettings returns a user's choices (the defaults when they
+	// made none).
+	PrivacySettings(ctx context.Context, userID string) (PrivacySettings, error)
+	// SetPrivacySettings writes a user's choices; ErrNotFound for an
+	// unknown user.
+	SetPrivacySettings(ctx context.Context, ps PrivacySettings) error
 }
+
+// PrivacySettings are a user's privacy choices.
+type PrivacySettings struct {
+	UserID       string
+	RestrictedAt time.Time // zero: processing not restricted
+	OptionalMail bool      // informational (non-transactional) mail wanted
+}
+
+// Restricted reports whether the user asked that their data be kept but
+// not processed.
+func (p PrivacySettings) Restricted() bool { return !p.RestrictedAt.IsZero() }
 
 // SupportMessage is one message sent with the contact-support form.
 type SupportMessage struct {

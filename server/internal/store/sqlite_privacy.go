@@ -400,3 +400,40 @@ func (s *SQLite) PendingJobs(ctx context.Context, kind string) (int, error) {
 	}
 	return n, nil
 }
+
+func (s *SQLite) PrivacySettings(ctx context.Context, userID string) (PrivacySettings, error) {
+	ps := PrivacySettings{UserID: userID, OptionalMail: true}
+	var (
+		restricted sql.NullInt64
+		mail       int64
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT restricted_at, optional_mail FROM privacy_settings WHERE user_id = ?`, userID).Scan(&restricted, &mail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ps, nil
+	}
+	if err != nil {
+		return PrivacySettings{}, fmt.Errorf("privacy settings of %s: %w", userID, err)
+	}
+	if restricted.Valid {
+		ps.RestrictedAt = fromMicros(restricted.Int64)
+	}
+	ps.OptionalMail = mail == 1
+	return ps, nil
+}
+
+func (s *SQLite) SetPrivacySettings(ctx context.Context, ps PrivacySettings) error {
+	mail := 0
+	if ps.OptionalMail {
+		mail = 1
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO privacy_settings (user_id, restricted_at, optional_mail) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET restricted_at = excluded.restricted_at, optional_mail = excluded.optional_mail`,
+		ps.UserID, nullTime(ps.RestrictedAt), mail)
+	if isForeignKey(err) {
+		return fmt.Errorf("privacy settings of %s: %w", ps.UserID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("privacy settings of %s: %w", ps.UserID, err)
+	}
+	return nil
+}

@@ -24,6 +24,33 @@ var privacyTests = []struct {
 	{"Consent", testConsent},
 	{"SupportMessages", testSupportMessages},
 	{"Retention", testRetentionQueries},
+	{"PrivacySettings", testPrivacySettings},
+}
+
+func testPrivacySettings(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := mustUser(t, s, 1)
+	ps, err := s.PrivacySettings(ctx, u.ID)
+	if err != nil || ps.Restricted() || !ps.OptionalMail || ps.UserID != u.ID {
+		t.Fatalf("defaults = %+v, %v", ps, err)
+	}
+	want := store.PrivacySettings{UserID: u.ID, RestrictedAt: now, OptionalMail: false}
+	if err := s.SetPrivacySettings(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.PrivacySettings(ctx, u.ID); err != nil || got != want || !got.Restricted() {
+		t.Fatalf("PrivacySettings = %+v, %v; want %+v", got, err, want)
+	}
+	want = store.PrivacySettings{UserID: u.ID, OptionalMail: true}
+	if err := s.SetPrivacySettings(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.PrivacySettings(ctx, u.ID); got != want {
+		t.Fatalf("after update = %+v", got)
+	}
+	if err := s.SetPrivacySettings(ctx, store.PrivacySettings{UserID: "ghost"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown user: %v", err)
+	}
 }
 
 func testSupportMessages(t *testing.T, s store.Store) {
