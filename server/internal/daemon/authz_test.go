@@ -426,6 +426,17 @@ func matrixRows() []matrixRow {
 		// Only the server's administrators (none here) publish policies.
 		{method: "GET", route: "/admin/policy", want: signedIn(see, missing)},
 		{method: "POST", route: "/admin/policy", form: values("version", "9", "summary", "s", "body", "b", "effective", "2099-01-01"), want: signedIn(unauth, missing)},
+		{method: "POST", route: "/privacy/restriction", form: values("restrict", "off"), want: signedIn(unauth, see)},
+		{method: "POST", route: "/privacy/mail", form: values("optional_mail", "on"), want: signedIn(unauth, see)},
+		{method: "GET", route: "/privacy/cookies", want: all(ok)},
+		// One-click unsubscribe: the link's MAC is the capability (a
+		// made-up one opens nothing); no session, no CSRF token.
+		{method: "GET", route: "/unsubscribe/:token", path: func(*matrixFixture, principal) string {
+			return "/unsubscribe/" + randomID() + "-AAAAAAAAAAAAAAAAAAAAAAAA"
+		}, want: all(ok)},
+		{method: "POST", route: "/unsubscribe/:token", path: func(*matrixFixture, principal) string {
+			return "/unsubscribe/" + randomID() + "-AAAAAAAAAAAAAAAAAAAAAAAA"
+		}, want: all(missing)},
 		{method: "GET", route: "/support", want: signedIn(see, ok)},
 		{method: "POST", route: "/support", form: values("subject", "Hello", "body", "A question"), want: signedIn(unauth, see)},
 		{method: "GET", route: "/admin/support", want: signedIn(see, missing)},

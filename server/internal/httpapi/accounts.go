@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"framecast.dev/server/internal/account"
+	"framecast.dev/server/internal/privacy"
 	"framecast.dev/server/internal/store"
 )
 
@@ -187,6 +188,9 @@ type profileData struct {
 	// Shared are the user's videos in other workspaces' libraries, which
 	// account deletion asks about.
 	Shared []store.Video
+	// Stored is everything else kept about the user, shown so they can
+	// see it all and correct it where it is edited.
+	Stored *privacy.Stored
 }
 
 func (s *Server) profile(c *fiber.Ctx, u *store.User, status int, p page) error {
@@ -194,7 +198,11 @@ func (s *Server) profile(c *fiber.Ctx, u *store.User, status int, p page) error 
 	if err != nil {
 		return err
 	}
-	signIns, err := s.accounts.SignIns(c.UserContext(), *u, 10)
+	signIns, err := s.accounts.SignIns(c.UserContext(), *u, 1000)
+	if err != nil {
+		return err
+	}
+	stored, err := s.privacy.Stored(c.UserContext(), *u)
 	if err != nil {
 		return err
 	}
@@ -207,7 +215,7 @@ func (s *Server) profile(c *fiber.Ctx, u *store.User, status int, p page) error 
 		p.Form = map[string]string{"name": u.Name, "email": u.Email, "phone": u.Phone, "company": u.Company}
 	}
 	p.User = u
-	p.Data = profileData{Identities: ids, SignIns: signIns, HasPhoto: u.PhotoKey != "", Shared: shared}
+	p.Data = profileData{Identities: ids, SignIns: signIns, HasPhoto: u.PhotoKey != "", Shared: shared, Stored: &stored}
 	return s.render(c, status, "profile.html", p)
 }
 

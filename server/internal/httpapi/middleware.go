@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"framecast.dev/server/internal/account"
 	"framecast.dev/shared/api"
 )
 
@@ -74,7 +75,8 @@ func (s *Server) outermost(c *fiber.Ctx) error {
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.Int("bytes_out", bytesOut(c)),
-		slog.String("remote", c.IP()),
+		// The network, not the address: raw IPs stay out of the logs.
+		slog.String("remote", account.TruncateIP(c.IP())),
 	}
 	// Share paths carry the slug, a bearer capability, and account links
 	// their one-time secrets: the route pattern is logged instead of the
@@ -92,7 +94,7 @@ func (s *Server) outermost(c *fiber.Ctx) error {
 
 // secretPath reports whether a path carries a secret.
 func secretPath(p string) bool {
-	for _, prefix := range []string{"/v/", "/embed/", "/verify/", "/reset/", "/invite/"} {
+	for _, prefix := range []string{"/v/", "/embed/", "/verify/", "/reset/", "/invite/", "/privacy/exports/", "/unsubscribe/"} {
 		if strings.HasPrefix(p, prefix) {
 			return true
 		}

@@ -265,8 +265,20 @@ func (s *Service) runPolicyNotice(ctx context.Context, j store.Job) error {
 			break
 		}
 		for _, u := range us {
-			if err := s.mail.Send(ctx, policyMail(u.Email, u.Name, *p, s.baseURL+"/privacy/policy")); err != nil {
-				return fmt.Errorf("policy notice: %w", err)
+			m := policyMail(u.Email, u.Name, *p, s.baseURL+"/privacy/policy")
+			send := true
+			if !p.Major {
+				// A minor change needs nothing from anyone: an
+				// informational mail, which users may turn off.
+				if send, err = s.MayMailOptional(ctx, u.ID); err != nil {
+					return err
+				}
+				m.Unsubscribe = s.UnsubscribeURL(u.ID)
+			}
+			if send {
+				if err := s.mail.Send(ctx, m); err != nil {
+					return fmt.Errorf("policy notice: %w", err)
+				}
 			}
 			if err := s.store.MarkNotified(ctx, u.ID, p.Version, s.now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -280,8 +292,10 @@ func (s *Service) runPolicyNotice(ctx context.Context, j store.Job) error {
 
 func policyMail(to, name string, p store.PolicyVersion, link string) mail.Message {
 	again := "You do not need to do anything: it applies from that day."
+	why := "You get this mail because you want Framecast's informational mail."
 	if p.Major {
 		again = "It is a major change: you will be asked to accept it the next time you sign in after that day. If you do not accept it, you can delete your account and data."
+		why = "You get this mail because you have a Framecast account; it is a legal\nnotice, sent to every account."
 	}
 	return mail.Message{To: to, Kind: "policy-notice", Subject: "Framecast's privacy policy changes on " + p.EffectiveAt.Format("2 January 2006"), Text: fmt.Sprintf(
 		`Hello %s,
@@ -294,9 +308,8 @@ Framecast's privacy policy changes on %s (version %s):
 
 %s
 
-You get this mail because you have a Framecast account; it is a legal
-notice, sent to every account.
-`, name, p.EffectiveAt.Format("2 January 2006"), p.Version, p.Summary, again, link)}
+%s
+`, name, p.EffectiveAt.Format("2 January 2006"), p.Version, p.Summary, again, link, why)}
 }
 
 // Banner is the line signed-in pages show about the policy: an upcoming

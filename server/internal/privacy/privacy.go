@@ -206,3 +206,42 @@ func validSecret(s string) bool {
 
 // Now is the privacy centre's clock (tests move it).
 func (s *Service) Now() time.Time { return s.now() }
+
+// Stored is everything kept about a user beyond the profile's own
+// fields, for the profile page.
+type Stored struct {
+	Memberships []store.Member
+	Devices     []store.Device
+	Videos      int
+	Consents    []store.Consent
+	Settings    store.PrivacySettings
+	Exports     int
+}
+
+// Stored gathers what is kept about u.
+func (s *Service) Stored(ctx context.Context, u store.User) (Stored, error) {
+	var (
+		st  Stored
+		err error
+	)
+	if st.Memberships, err = s.store.Memberships(ctx, u.ID); err != nil {
+		return st, err
+	}
+	if st.Devices, err = s.store.Devices(ctx, u.ID); err != nil {
+		return st, err
+	}
+	vs, err := s.store.VideosOwnedBy(ctx, u.ID)
+	if err != nil {
+		return st, err
+	}
+	st.Videos = len(vs)
+	if st.Consents, err = s.store.Consents(ctx, u.ID); err != nil {
+		return st, err
+	}
+	if st.Settings, err = s.store.PrivacySettings(ctx, u.ID); err != nil {
+		return st, err
+	}
+	es, err := s.store.Exports(ctx, u.ID)
+	st.Exports = len(es)
+	return st, err
+}
