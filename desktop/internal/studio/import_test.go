@@ -184,7 +184,16 @@ func TestImportTranscodesAndRefuses(t *testing.T) {
 	if b, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac", "-y", sound).CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, b)
 	}
-	for file, want := range map[string]string{text: "notes.mp4 is not a video file", sound: "voice.m4a is a sound file with no picture"} {
+	// A recording cut off before its index was written (the camera's
+	// battery died): MP4 puts the index at the end unless told otherwise.
+	whole := makeVideo(t, "cut.mp4", 2, "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac")
+	b, _ := os.ReadFile(whole)
+	cut := filepath.Join(t.TempDir(), "cut.mp4")
+	if err := os.WriteFile(cut, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{text: "notes.mp4 is not a video file", sound: "voice.m4a is a sound file with no picture",
+		cut: "cut.mp4 is not a video file Framecast can read"} {
 		_, err := s.Import(ctx, file, "")
 		if !errors.Is(err, importer.ErrNotVideo) || !strings.Contains(err.Error(), want) {
 			t.Fatalf("Import(%s) = %v; want a refusal saying %q", filepath.Base(file), err, want)
