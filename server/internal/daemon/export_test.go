@@ -71,7 +71,7 @@ func TestExport(t *testing.T) {
 		t.Fatalf("download headers %v", got.Header)
 	}
 	files := unzip(t, got.Body)
-	for _, name := range []string{"README.txt", "profile.json", "workspaces.json", "videos.json", "analytics.json", "sign_ins.json", "devices.json", "identities.json", "privacy_log.json", "videos/" + v.ID + ".mp4"} {
+	for _, name := range []string{"README.txt", "profile.json", "workspaces.json", "videos.json", "analytics.json", "sign_ins.json", "devices.json", "identities.json", "privacy_log.json", "consents.json", "privacy_choices.json", "support_messages.json", "videos/" + v.ID + ".mp4"} {
 		if _, ok := files[name]; !ok {
 			t.Errorf("the export has no %s (has %v)", name, keys(files))
 		}
@@ -89,7 +89,8 @@ func TestExport(t *testing.T) {
 	for name, wants := range map[string][]string{
 		"sign_ins.json":    {`"network": "127.0.0.0"`, `"method": "password"`},
 		"devices.json":     {`"name": "ada-laptop"`},
-		"privacy_log.json": {"export-requested"},
+		"privacy_log.json": {"export-requested", "consent-given"},
+		"consents.json":    {`"policy_version": "1"`},
 	} {
 		for _, w := range wants {
 			if !strings.Contains(files[name], w) {

@@ -319,6 +319,29 @@ func (s *Service) writeUserExport(ctx context.Context, zw *zip.Writer, u store.U
 	for _, a := range log {
 		audit = append(audit, map[string]any{"at": jt(a.At), "action": a.Action, "detail": a.Detail})
 	}
+	consents, err := s.store.Consents(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	var cs []map[string]any
+	for _, c := range consents {
+		cs = append(cs, map[string]any{"policy_version": c.Version, "accepted_at": jt(c.At)})
+	}
+	ps, err := s.store.PrivacySettings(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	choices := map[string]any{"informational_mail": ps.OptionalMail, "processing_restricted_since": jt(ps.RestrictedAt)}
+	msgs, err := s.store.SupportMessages(ctx, 1<<20)
+	if err != nil {
+		return err
+	}
+	var support []map[string]any
+	for _, m := range msgs {
+		if m.UserID == u.ID {
+			support = append(support, map[string]any{"sent_at": jt(m.CreatedAt), "subject": m.Subject, "message": m.Body})
+		}
+	}
 	videos, err := s.store.VideosOwnedBy(ctx, u.ID)
 	if err != nil {
 		return err
@@ -329,6 +352,7 @@ func (s *Service) writeUserExport(ctx context.Context, zw *zip.Writer, u store.U
 	}{
 		{"profile.json", profile}, {"workspaces.json", orEmpty(workspaces)}, {"sign_ins.json", orEmpty(history)},
 		{"devices.json", orEmpty(devices)}, {"identities.json", orEmpty(identities)}, {"privacy_log.json", orEmpty(audit)},
+		{"consents.json", orEmpty(cs)}, {"privacy_choices.json", choices}, {"support_messages.json", orEmpty(support)},
 	}
 	for _, f := range files {
 		if err := writeJSON(zw, f.name, f.v); err != nil {
@@ -349,6 +373,9 @@ sign_ins.json      when and from where (network, not your full address) you sign
 devices.json       the desktop apps signed in to your account
 identities.json    Google or Microsoft accounts linked to yours
 privacy_log.json   your privacy actions (exports, consents, deletions)
+consents.json      the privacy policy versions you accepted, and when
+privacy_choices.json  your mail preference and restriction of processing
+support_messages.json the messages you sent to support
 `)
 }
 
