@@ -80,10 +80,13 @@ if [ ! -x "$(go env GOPATH)/bin/versitygw" ]; then
   go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 fi
 
-# npm packages: the desktop UI's build and tests, and playwright-core for
+# npm packages: the desktop UI's build and tests, playwright-core for
 # the share-page browser tests (it drives Debian's chromium; it downloads
-# no browser). npm ci runs when node_modules is missing or older than the lock.
-for dir in frontend server/web/e2e; do
+# no browser), and DB-IP's City Lite location database (MMDB, CC-BY-4.0)
+# that the server reads viewers' approximate locations from
+# (FRAMECAST_GEOIP_DB). npm ci runs when node_modules is missing or older
+# than the lock.
+for dir in frontend server/web/e2e server/geoip; do
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     log "installing npm packages in $dir (npm ci)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

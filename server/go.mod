@@ -10,6 +10,8 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 )
 
+require github.com/oschwald/maxminddb-golang/v2 v2.9.0 // indirect
+
 require (
 	github.com/alexedwards/argon2id v1.0.0
 	github.com/andybalholm/brotli v1.2.6 // indirect

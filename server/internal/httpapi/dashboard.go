@@ -49,12 +49,13 @@ type failedJob struct {
 
 // dashboardNotices are the messages a dashboard redirect may show.
 var dashboardNotices = map[string]string{
-	"video-saved":   "Saved.",
-	"link-rotated":  "The video has a new link; the old one no longer works.",
-	"video-deleted": "The video was deleted.",
-	"job-retried":   "The job was queued again.",
-	"trim-queued":   "Trimming; the trimmed video replaces the whole one when it is ready (reload to see).",
-	"trim-removed":  "The trim was removed; the whole recording plays again.",
+	"video-saved":    "Saved.",
+	"link-rotated":   "The video has a new link; the old one no longer works.",
+	"video-deleted":  "The video was deleted.",
+	"job-retried":    "The job was queued again.",
+	"trim-queued":    "Trimming; the trimmed video replaces the whole one when it is ready (reload to see).",
+	"trim-removed":   "The trim was removed; the whole recording plays again.",
+	"tracking-saved": "Tracking level saved. Anything the new level would not keep has been deleted.",
 }
 
 func notice(c *fiber.Ctx) string { return dashboardNotices[c.Query("notice")] }
@@ -115,6 +116,7 @@ type videoData struct {
 	Trim      *store.Trim
 	TrimStart string
 	TrimEnd   string
+	Tracking  trackingForm
 }
 
 func (s *Server) videoView(c *fiber.Ctx, status int, v store.Video, p page) error {
@@ -145,6 +147,9 @@ func (s *Server) videoView(c *fiber.Ctx, status int, v store.Video, p page) erro
 	d.TrimStart, d.TrimEnd = "0", d.Duration
 	if d.Trim != nil {
 		d.TrimStart, d.TrimEnd = strconv.FormatFloat(d.Trim.Start, 'f', 2, 64), strconv.FormatFloat(d.Trim.End, 'f', 2, 64)
+	}
+	if d.Tracking, err = s.trackingForm(ctx, v); err != nil {
+		return err
 	}
 	p.Title = d.Title
 	p.Data = d

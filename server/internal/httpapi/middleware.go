@@ -75,8 +75,9 @@ func (s *Server) outermost(c *fiber.Ctx) error {
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		slog.Int("bytes_out", bytesOut(c)),
-		// The network, not the address: raw IPs stay out of the logs.
-		slog.String("remote", account.TruncateIP(c.IP())),
+		// Never the whole address: the network part is enough to read
+		// a log, and viewers' addresses must not reach the disk.
+		slog.String("remote", account.TruncateIP(s.clientIP(c))),
 	}
 	// Share paths carry the slug, a bearer capability, and account links
 	// their one-time secrets: the route pattern is logged instead of the

@@ -145,13 +145,17 @@ func (s *Server) sharePage(c *fiber.Ctx) error {
 }
 
 func (s *Server) showShare(c *fiber.Ctx, acc share.Access) error {
+	data, err := s.shareView(c.UserContext(), acc)
+	if err != nil {
+		return err
+	}
 	if acc.Grant != "" {
 		// The page holds a grant: never cached, never shared.
-		return s.renderShare(c, fiber.StatusOK, "share.html", s.share.Page(acc), "no-store")
+		return s.renderShare(c, fiber.StatusOK, "share.html", data, "no-store")
 	}
 	html, err := s.share.PublicHTML(acc, func() ([]byte, error) {
 		var b bytes.Buffer
-		if err := web.Templates.ExecuteTemplate(&b, "share.html", s.share.Page(acc)); err != nil {
+		if err := web.Templates.ExecuteTemplate(&b, "share.html", data); err != nil {
 			return nil, fmt.Errorf("render share.html: %w", err)
 		}
 		return b.Bytes(), nil
@@ -214,7 +218,11 @@ func (s *Server) showEmbed(c *fiber.Ctx, acc share.Access) error {
 	if acc.Grant != "" {
 		cache = "no-store"
 	}
-	return s.renderShare(c, fiber.StatusOK, "embed.html", s.share.Page(acc), cache)
+	data, err := s.shareView(c.UserContext(), acc)
+	if err != nil {
+		return err
+	}
+	return s.renderShare(c, fiber.StatusOK, "embed.html", data, cache)
 }
 
 // oembed answers https://oembed.com requests for public videos only; any

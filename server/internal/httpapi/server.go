@@ -28,6 +28,7 @@ import (
 	"framecast.dev/server/internal/privacy"
 	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
+	"framecast.dev/server/internal/track"
 	"framecast.dev/server/web"
 	"framecast.dev/shared/api"
 )
@@ -41,6 +42,7 @@ type Deps struct {
 	Accounts        *account.Service
 	Share           *share.Service
 	Privacy         *privacy.Service
+	Track           *track.Service // viewer events and analytics
 	TrustedProxies  []netip.Prefix // whose X-Forwarded-For is believed
 	DataDir         string         // checked for writability by /readyz
 	BaseURL         string
@@ -59,6 +61,7 @@ type Server struct {
 	accounts   *account.Service
 	share      *share.Service
 	privacy    *privacy.Service
+	track      *track.Service
 	dataDir    string
 	baseURL    string
 	maxBody    int64
@@ -92,6 +95,7 @@ func New(d Deps) (*Server, error) {
 		accounts:   d.Accounts,
 		share:      d.Share,
 		privacy:    d.Privacy,
+		track:      d.Track,
 		proxies:    d.TrustedProxies,
 		dataDir:    d.DataDir,
 		baseURL:    strings.TrimRight(d.BaseURL, "/"),
@@ -137,6 +141,7 @@ func (s *Server) routes() {
 	a.Use("/static", filesystem.New(filesystem.Config{
 		Root: http.FS(web.Static), PathPrefix: "static", MaxAge: 86400,
 	}))
+	s.trackingRoutes(a)
 	s.playbackRoutes(a)
 	s.dashboardRoutes(a)
 	s.importRoutes(a)

@@ -10,6 +10,7 @@ import (
 
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/store"
+	"framecast.dev/server/internal/track"
 	"framecast.dev/shared/api"
 )
 
@@ -53,9 +54,18 @@ func (s *Server) createVideo(c *fiber.Ctx) error {
 	if err := s.readJSON(c, &in); err != nil {
 		return err
 	}
+	if in.Tracking != "" && !track.Valid(in.Tracking) {
+		return newError(fiber.StatusBadRequest, api.CodeBadRequest, "tracking must be %q, %q or %q (or left out for the account's default).",
+			api.TrackingFull, api.TrackingAnonymous, api.TrackingOff)
+	}
 	v, created, err := s.media.CreateVideo(c.UserContext(), userOf(c).ID, in.Title, in.RecordingID)
 	if err != nil {
 		return mediaError(err)
+	}
+	if in.Tracking != "" && created && s.track != nil {
+		if err := s.track.SetVideoLevel(c.UserContext(), v.ID, in.Tracking); err != nil {
+			return err
+		}
 	}
 	status := fiber.StatusOK
 	if created {

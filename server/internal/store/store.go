@@ -103,6 +103,7 @@ type Store interface {
 	Jobs
 	PrivacyCentre
 	Sharing
+	Tracking
 	Trims
 	Uploads
 

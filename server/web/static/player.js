@@ -26,3 +26,77 @@
     video.insertAdjacentHTML("afterend", "<p>This browser cannot play this video.</p>");
   }
 })();
+
+// Viewer events for the owner's analytics, as the page's level allows
+// (the page has no data-events at level Off, and sends nothing). No
+// cookies, no storage: a view is a random id that lives as long as the
+// page. Sent with navigator.sendBeacon, so events still go out while
+// the page is being closed.
+(function () {
+  "use strict";
+  var video = document.getElementById("player");
+  var url = video && video.getAttribute("data-events");
+  if (!url) return;
+  var bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  var view = Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  // The page's own reading of Do Not Track / Global Privacy Control,
+  // for browsers that do not send the headers with beacons.
+  var dnt = navigator.doNotTrack === "1" || window.doNotTrack === "1" || navigator.globalPrivacyControl === true;
+  var referrer = "";
+  try {
+    if (document.referrer) referrer = new URL(document.referrer).hostname; // the host only leaves the browser
+  } catch (e) { /* not a URL */ }
+  var started = false, finished = false;
+  var seen = {}, pending = [], watched = 0, sentWatched = 0, clicked = {};
+
+  function send(event) {
+    event.view = view;
+    if (dnt) event.dnt = true;
+    var body = JSON.stringify(event);
+    if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
+    try {
+      fetch(url, { method: "POST", body: body, keepalive: true, credentials: "omit" }).catch(function () {});
+    } catch (e) { /* nothing else to try */ }
+  }
+  function flush() {
+    if (!pending.length) return;
+    send({ k: "progress", s: pending, p: sentWatched, n: watched });
+    pending = [];
+    sentWatched = watched;
+  }
+  video.addEventListener("play", function () {
+    if (started) return;
+    started = true;
+    send({ k: "start", r: referrer });
+  });
+  video.addEventListener("timeupdate", function () {
+    if (!started || video.seeking) return;
+    var s = Math.floor(video.currentTime);
+    if (seen[s]) return;
+    seen[s] = true;
+    pending.push(s);
+    watched++;
+  });
+  video.addEventListener("pause", flush);
+  video.addEventListener("ended", function () {
+    flush();
+    if (finished) return;
+    finished = true;
+    send({ k: "finish" });
+  });
+  setInterval(flush, 5000);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") flush();
+  });
+  window.addEventListener("pagehide", flush);
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("[data-cta]");
+    if (!a) return;
+    var i = parseInt(a.getAttribute("data-cta"), 10);
+    if (clicked[i]) return;
+    clicked[i] = true;
+    flush();
+    send({ k: "cta", b: i });
+  });
+})();

