@@ -388,6 +388,10 @@ func matrixRows() []matrixRow {
 		{method: "POST", route: "/v/:slug/g/:grant/events", path: share("/g/1-AAAA/events"), want: all(missing)},
 		{method: "POST", route: "/videos/:id/tracking", path: dash(true, "/tracking"), form: values("tracking", "anonymous"),
 			want: [nPrincipals]int{unauth, missing, missing, missing, see}},
+		{method: "GET", route: "/videos/:id/analytics", path: dash(true, "/analytics"), want: [nPrincipals]int{see, missing, missing, missing, ok}},
+		{method: "GET", route: "/videos/:id/analytics.csv", path: dash(true, "/analytics.csv"), want: [nPrincipals]int{see, missing, missing, missing, ok}},
+		{method: "GET", route: "/analytics", want: signedIn(see, ok)},
+		{method: "POST", route: "/analytics", form: values("tracking", "anonymous"), want: signedIn(unauth, see)},
 
 		// Signing up, in and out, links from mails: open to all.
 		{method: "GET", route: "/", want: all(see)},

@@ -1,11 +1,16 @@
 package daemon
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"framecast.dev/server/internal/config"
+	"framecast.dev/server/internal/mail"
+	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/server/internal/track"
 )
@@ -27,4 +32,35 @@ func newTracking(cfg *config.Config, log *slog.Logger, st store.Store, firstView
 		}
 	}
 	return track.New(track.Config{Store: st, Geo: geo, Log: log, FirstView: firstView}), geo
+}
+
+// firstViewMail tells a video's owner, if they asked for it, that it was
+// watched for the first time. It says nothing about the viewer.
+func (d *Daemon) firstViewMail(videoID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := d.store.Video(ctx, videoID)
+	if err != nil || v.OwnerID == "" {
+		return
+	}
+	_, notify, err := d.store.AccountTracking(ctx, v.OwnerID)
+	if err != nil || !notify {
+		return
+	}
+	u, err := d.store.User(ctx, v.OwnerID)
+	if err != nil {
+		d.log.Warn("first-view mail: owner", "video_id", videoID, "err", err)
+		return
+	}
+	title := share.DisplayTitle(v)
+	d.accounts.Notify(mail.Message{To: u.Email, Kind: "first-view", Subject: fmt.Sprintf("First view of “%s”", title), Text: fmt.Sprintf(
+		`Hello %s,
+
+your video “%s” was just watched for the first time.
+
+Its analytics: %s/videos/%s/analytics
+
+You get this mail once per video. To stop it, untick "E-mail me when a
+video of mine is watched for the first time" at %s/analytics.
+`, u.Name, title, d.cfg.BaseURL, v.ID, d.cfg.BaseURL)})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,26 +50,37 @@ type trackCase struct {
 // one browser (server/web/e2e/tracking.test.js) for all nine.
 func TestTrackingBrowser(t *testing.T) {
 	node, chromium, e2e := browserTools(t)
-	ts := start(t, func(c *config.Config) {
+	clk := newClock()
+	ts, smtp := startAccounts(t, clk, func(c *config.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 		c.GeoIPDB = geoDBPath(t)
 	})
 	ctx := context.Background()
+	owner := signUp(t, ts, smtp, "Olga Owner", "olga@acme.example")
+	app, _ := signInDevice(t, ts, clk, owner, "laptop")
+	// The account default is Full, with a mail on each first view; the
+	// Full videos follow it, the others choose their own level.
+	want(t, owner.get("/analytics"), 200, "Tracking default", `value="anonymous" checked`)
+	wantRedirect(t, owner.post("/analytics", url.Values{"tracking": {"full"}, "first_view_mail": {"on"}}), "/analytics?notice=")
 	rec := recordHLS(t, 3, 320, 240)
 	var cases []*trackCase
 	for _, level := range []string{store.TrackFull, store.TrackAnonymous, store.TrackOff} {
 		for _, signal := range []string{"", "dnt", "gpc"} {
-			v := rec.upload(t, ts, "Tracking "+level+" "+signal)
+			v := rec.uploadWith(t, app, "Tracking "+level+" "+signal)
 			sv := &sharedVideo{ts: ts, v: v, slug: v.ShareURL[strings.LastIndex(v.ShareURL, "/")+1:]}
 			sv.settings(t, func(s *store.VideoSettings) {
 				s.CTAButtons = []store.CTAButton{{Label: "Book a demo", URL: ts.URL + "/healthz"}}
 			})
-			if err := ts.d.track.SetVideoLevel(ctx, v.ID, level); err != nil {
-				t.Fatal(err)
+			form := level
+			if level == store.TrackFull {
+				form = "default"
 			}
+			wantRedirect(t, owner.post("/videos/"+v.ID+"/tracking", url.Values{"tracking": {form}}), "/videos/"+v.ID+"?notice=tracking-saved")
 			cases = append(cases, &trackCase{Level: level, Signal: signal, Path: "/v/" + sv.slug, Notice: track.Notice(level), id: v.ID})
 		}
 	}
+	want(t, owner.get("/videos/"+cases[0].id), 200, `id="tracking-level">Full<`, `value="default" checked`)
+	want(t, owner.get("/videos/"+cases[6].id), 200, `id="tracking-level">Off<`, `value="off" checked`)
 	b, _ := json.Marshal(map[string]any{"base": ts.URL, "ip": viewerIP, "cases": cases})
 	fx := filepath.Join(t.TempDir(), "fixture.json")
 	if err := os.WriteFile(fx, b, 0o600); err != nil {
@@ -140,22 +152,45 @@ func TestTrackingBrowser(t *testing.T) {
 	}
 	noAddress(t, ts, db)
 
-	// Lowering deletes: Full → Anonymous drops the view rows and keeps
-	// the totals; Anonymous → Off drops everything.
-	full, anon := cases[0], cases[3]
-	if err := ts.d.track.SetVideoLevel(ctx, full.id, store.TrackAnonymous); err != nil {
-		t.Fatal(err)
+	// The owner's pages: the Full view with its place and the credit to
+	// DB-IP, the CSV, the library's totals; a mail for the first view.
+	full := cases[0]
+	page := owner.get("/videos/" + full.id + "/analytics")
+	want(t, page, 200, `id="views">1<`, `id="viewers">1<`, `id="completion">100 %<`, `id="ctr">100 %<`, "London, GB",
+		"news.example.com", "Book a demo", `href="https://db-ip.com"`, "IP Geolocation by DB-IP", `id="retention-chart"`)
+	csv := owner.get("/videos/" + full.id + "/analytics.csv")
+	want(t, csv, 200, "day,views,unique_viewers", "London", "news.example.com", "Book a demo")
+	want(t, owner.get("/videos/"+cases[6].id+"/analytics"), 200, "tracking is off for this video")
+	want(t, owner.get("/analytics"), 200, `<span class="views">6</span> views`)
+	smtp.WaitFor(t, "olga@acme.example", "First view of")
+	if n := len(smtp.Messages()); n > 1+1+6 { // sign-up, and one first view per tracked video at most
+		t.Errorf("%d mails: more than one first-view mail per video", n)
 	}
+
+	// Lowering deletes: Full → Anonymous drops the view rows and keeps
+	// the totals; Anonymous → Off drops everything; lowering the account
+	// default does it for the videos that follow it.
+	anon := cases[3]
+	wantRedirect(t, owner.post("/videos/"+full.id+"/tracking", url.Values{"tracking": {"anonymous"}}), "/videos/")
 	if count("track_views", full.id)+count("track_view_clicks", full.id) != 0 || count("track_daily", full.id) != 1 {
 		t.Error("Full → Anonymous: view rows kept or totals lost")
 	}
-	if err := ts.d.track.SetVideoLevel(ctx, anon.id, store.TrackOff); err != nil {
-		t.Fatal(err)
-	}
+	wantRedirect(t, owner.post("/videos/"+anon.id+"/tracking", url.Values{"tracking": {"off"}}), "/videos/")
 	for _, table := range aggregates {
 		if n := count(table, anon.id); n != 0 {
 			t.Errorf("Anonymous → Off: %s keeps %d rows", table, n)
 		}
+	}
+	wantRedirect(t, owner.post("/analytics", url.Values{"tracking": {"off"}}), "/analytics?notice=")
+	for _, c := range cases[1:3] { // Full, following the default
+		for _, table := range aggregates {
+			if n := count(table, c.id); n != 0 {
+				t.Errorf("default lowered to Off: %s keeps %d rows of a video following it", table, n)
+			}
+		}
+	}
+	if count("track_daily", full.id) != 1 || count("track_daily", cases[4].id) != 1 {
+		t.Error("lowering the default touched videos with their own level")
 	}
 }
 

@@ -21,7 +21,7 @@ func (s *Server) trackingRoutes(a *fiber.App) {
 	a.Post("/v/:slug/events", s.viewerEvent)
 	a.Post("/v/:slug/g/:grant/events", s.viewerEvent)
 	a.Post("/videos/:id/tracking", s.csrf, s.signedIn, s.setVideoTracking)
-	// analytics: see analytics.go
+	s.analyticsRoutes(a)
 }
 
 // maxBeaconBytes bounds one beacon: a progress beacon of an hour of

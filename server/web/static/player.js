@@ -70,13 +70,25 @@
     started = true;
     send({ k: "start", r: referrer });
   });
-  video.addEventListener("timeupdate", function () {
-    if (!started || video.seeking) return;
-    var s = Math.floor(video.currentTime);
+  // Every second played between two timeupdates counts (they come every
+  // 250 ms or so, later on a busy machine); a seek starts afresh.
+  var last = -1;
+  function mark(s) {
     if (seen[s]) return;
     seen[s] = true;
     pending.push(s);
     watched++;
+  }
+  video.addEventListener("playing", function () { last = video.currentTime; mark(Math.floor(last)); });
+  video.addEventListener("seeking", function () { last = -1; });
+  video.addEventListener("timeupdate", function () {
+    if (!started || video.seeking || video.paused && !video.ended) return;
+    var now = video.currentTime;
+    var from = last >= 0 && now >= last && now - last <= 3 * (video.playbackRate || 1) ? last : now;
+    for (var s = Math.floor(from); s <= Math.floor(now); s++) {
+      if (s < Math.ceil(video.duration || Infinity)) mark(s);
+    }
+    last = now;
   });
   video.addEventListener("pause", flush);
   video.addEventListener("ended", function () {
