@@ -1,4 +1,4 @@
--- PostgreSQL twin of migrations/sqlite/20261123120137_tracking.sql.
+-- PostgreSQL twin of migrations/sqlite/20261123121247_tracking.sql.
 -- Viewer tracking (see server/internal/track). What is kept depends on the
 -- level in force for a video: its own override, else its owner's default,
 -- else 'anonymous'.
