@@ -34,6 +34,8 @@ func runGUI(assets fs.FS) int {
 	serve := &assetserver.Options{}
 	if ui, err := fs.Sub(assets, "dist/ui"); err == nil && exists(ui, "index.html") {
 		serve.Assets = ui
+		// Asked for what is not among the UI's files: the thumbnails.
+		serve.Handler = http.HandlerFunc(app.thumbnails)
 	} else {
 		slog.Warn("UI not built into this binary; showing a placeholder")
 		serve.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

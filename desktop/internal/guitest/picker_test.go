@@ -81,16 +81,16 @@ func TestPickerThumbnailsAndImport(t *testing.T) {
 			}
 			if time.Now().After(deadline) {
 				saveArtifact(t, "picker-failed.png", img)
-				t.Fatalf("the picker's thumbnail never showed the %s window", what)
+				t.Fatalf("the window never showed the %s", what)
 			}
 			time.Sleep(300 * time.Millisecond)
 		}
 	}
-	waitPixels("green", greenish, "picker.png")
+	waitPixels("green window in the picker's thumbnail", greenish, "picker.png")
 	if err := win.Fill(color.RGBA{B: 230, A: 255}); err != nil {
 		t.Fatal(err)
 	}
-	waitPixels("blue (refreshed)", blueish, "")
+	waitPixels("blue window in the refreshed thumbnail", blueish, "")
 
 	// Import: the button before the picker's, then the GTK file dialog,
 	// where Ctrl+L takes a typed path.
@@ -129,6 +129,7 @@ func TestPickerThumbnailsAndImport(t *testing.T) {
 	if _, err := s.x("xdotool", "key", "--clearmodifiers", "Tab", "Return"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // the library refreshes
-	keepScreenshot(t, s, "import.png")
+	// The library shows the import with its thumbnail: testsrc2's cyan
+	// bar, a colour nothing else in the window has.
+	waitPixels("imported video's thumbnail (cyan)", func(r, g, b uint8) bool { return r < 60 && g > 200 && b > 200 }, "import.png")
 }

@@ -132,8 +132,13 @@ func TestImportOfflineThenOnline(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(recs) != 1 || recs[0].Title != "talk" || recs[0].Kind != "import" || recs[0].State != studio.LibWaiting ||
-		recs[0].Segments < 4 || recs[0].Seconds < 6.5 || recs[0].Seconds > 7.5 || !strings.HasPrefix(recs[0].Thumbnail, "data:image/jpeg;base64,") {
+		recs[0].Segments < 4 || recs[0].Seconds < 6.5 || recs[0].Seconds > 7.5 || !strings.HasPrefix(recs[0].Thumbnail, studio.ThumbnailPrefix+r.ID.String()+".jpg?v=") {
 		t.Fatalf("library while offline: %+v", recs)
+	}
+	if f, ok := s.ThumbnailFile(r.ID.String()); !ok {
+		t.Fatal("no thumbnail file for the import")
+	} else if b, _ := os.ReadFile(f); len(b) < 100 || b[0] != 0xff || b[1] != 0xd8 {
+		t.Fatalf("the thumbnail is not a JPEG (%d bytes)", len(b))
 	}
 	if after, _ := os.ReadFile(src); !bytes.Equal(before, after) {
 		t.Fatal("the imported file was changed")

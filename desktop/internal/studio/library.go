@@ -34,7 +34,7 @@ type Recording struct {
 	Error     string  `json:"error"`     // why it failed, or the latest upload trouble
 	LocalCopy bool    `json:"localCopy"` // the recording's folder (its MP4) is still on disk
 	Kind      string  `json:"kind"`      // "recording", or "import" for an imported file
-	Thumbnail string  `json:"thumbnail"` // a JPEG data URL; "" until made
+	Thumbnail string  `json:"thumbnail"` // the JPEG's URL in the window (ThumbnailPrefix); "" until made
 }
 
 // Recordings returns the library, newest first.

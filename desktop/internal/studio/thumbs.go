@@ -2,9 +2,9 @@ package studio
 
 import (
 	"context"
-	"encoding/base64"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"framecast.dev/desktop/internal/importer"
 	"framecast.dev/desktop/internal/recorder"
@@ -21,13 +21,33 @@ func (s *Studio) thumbPath(id string) string {
 	return filepath.Join(s.q.Dir(), "thumbs", id+".jpg")
 }
 
-// thumbnail returns the cached thumbnail as a data URL, or "" when there
-// is none yet; then, if the recording's MP4 is there, it is made in the
-// background and the library told when it is ready.
+// ThumbnailPrefix is where the window finds thumbnails: the library
+// lists ThumbnailPrefix+ID+".jpg?v=…" and the app serves ThumbnailFile
+// there. A URL, not the picture itself, because the library is listed
+// again on every upload progress event and the browser caches by URL.
+const ThumbnailPrefix = "/thumbs/"
+
+// ThumbnailFile is the cached thumbnail of the recording id, if made.
+// Anything that is not a recording id is refused, so no name becomes a
+// path.
+func (s *Studio) ThumbnailFile(id string) (string, bool) {
+	rid, err := parseID(id)
+	if err != nil {
+		return "", false
+	}
+	path := s.thumbPath(rid.String())
+	st, err := os.Stat(path)
+	return path, err == nil && st.Mode().IsRegular()
+}
+
+// thumbnail returns the cached thumbnail's URL (its version the file's
+// time), or "" when there is none yet; then, if the recording's MP4 is
+// there, it is made in the background and the library told when it is
+// ready.
 func (s *Studio) thumbnail(id, plainDir string) string {
 	path := s.thumbPath(id)
-	if b, err := os.ReadFile(path); err == nil {
-		return "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(b)
+	if st, err := os.Stat(path); err == nil {
+		return ThumbnailPrefix + id + ".jpg?v=" + strconv.FormatInt(st.ModTime().UnixMilli(), 36)
 	}
 	if plainDir == "" {
 		return ""
