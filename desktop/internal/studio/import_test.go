@@ -224,6 +224,11 @@ func TestImportTranscodesAndRefuses(t *testing.T) {
 	if secs < 2.5 || secs > 3.5 || codecs != "h264,aac" {
 		t.Fatalf("the link plays %.2f s of %s; want 3 s transcoded to h264,aac", secs, codecs)
 	}
+	// The server created the video with the level the import asked for:
+	// the share page tells viewers so.
+	if code, page := get(t, link); code != 200 || !strings.Contains(page, `class="tracking" data-level="anonymous"`) {
+		t.Fatalf("share page %d does not show anonymous tracking:\n%s", code, page)
+	}
 }
 
 // framecast import FILE prints the link once the video plays, and refuses

@@ -55,8 +55,17 @@ func TestRecordsThePickedRegionAtTheChosenRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2500 * time.Millisecond)
-	if _, err := s.Stop(ctx); err != nil {
+	res, err := s.Stop(ctx)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The tracking setting went with the video: its share page says no
+	// viewer data is kept.
+	if res.ShareURL == "" {
+		t.Fatalf("no link: %+v", res)
+	}
+	if code, page := get(t, res.ShareURL); code != 200 || !strings.Contains(page, `class="tracking" data-level="off"`) {
+		t.Fatalf("share page %d does not show tracking off:\n%s", code, page)
 	}
 	for s.Recording() && ctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)
