@@ -62,9 +62,18 @@ type App struct {
 	stopping bool
 	signOut  context.CancelFunc // cancels a sign-in under way
 	preview  *sources.Preview   // the source picker's, while it is open
+
+	// Imports under way: quitting stops their ffmpeg and waits for them
+	// to clear their work folders.
+	importCtx  context.Context
+	endImports context.CancelFunc
+	imports    stdsync.WaitGroup
 }
 
-func newApp(store *settings.Store) *App { return &App{settings: store, log: slog.Default()} }
+func newApp(store *settings.Store) *App {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &App{settings: store, log: slog.Default(), importCtx: ctx, endImports: cancel}
+}
 
 // startup opens the studio and wires the tray and the hotkey; a tray or
 // hotkey that cannot start is a warning, never fatal.
@@ -130,6 +139,8 @@ func (a *App) shutdown(context.Context) {
 	keys, t := a.keys, a.tray
 	a.mu.Unlock()
 	a.closePickerNow()
+	a.endImports()
+	a.imports.Wait()
 	if keys != nil {
 		keys.Close()
 	}

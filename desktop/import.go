@@ -41,8 +41,10 @@ func (a *App) ImportFile(path string) error {
 		return err
 	}
 	st, _ := a.settings.Load()
+	a.imports.Add(1)
 	go func() {
-		if _, err := a.studio.Import(context.Background(), path, st.Tracking); err != nil {
+		defer a.imports.Done()
+		if _, err := a.studio.Import(a.importCtx, path, st.Tracking); err != nil {
 			if !errors.Is(err, context.Canceled) {
 				a.log.Warn("import", "err", err)
 			}

@@ -58,7 +58,7 @@ func (s *Studio) Import(ctx context.Context, path, tracking string) (queue.Recor
 	if err := os.MkdirAll(s.cfg.OutDir, 0o755); err != nil {
 		return queue.Recording{}, fmt.Errorf("cannot create the recordings folder %s: %w", s.cfg.OutDir, err)
 	}
-	dir, err := os.MkdirTemp(s.cfg.OutDir, "framecast-import-")
+	dir, err := os.MkdirTemp(s.cfg.OutDir, importDirPrefix)
 	if err != nil {
 		return queue.Recording{}, fmt.Errorf("prepare the import: %w", err)
 	}
@@ -125,6 +125,36 @@ func (s *Studio) Import(ctx context.Context, path, tracking string) (queue.Recor
 	}
 	report(ImportProgress{Phase: ImportDone, Progress: 1, Recording: r.ID.String(), Message: msg})
 	return s.q.Recording(ctx, r.ID)
+}
+
+// importDirPrefix names an import's work folder in Config.OutDir.
+const importDirPrefix = "framecast-import-"
+
+// tidyImports removes the work folders of imports a quit or crash cut
+// short before their segments were queued: nothing in them is wanted. A
+// folder an unfinished queue recording still names is kept for Recover.
+func (s *Studio) tidyImports(ctx context.Context) {
+	dirs, _ := filepath.Glob(filepath.Join(s.cfg.OutDir, importDirPrefix+"*"))
+	if len(dirs) == 0 {
+		return
+	}
+	rs, err := s.q.Active(ctx)
+	if err != nil {
+		return
+	}
+	keep := map[string]bool{}
+	for _, r := range rs {
+		if r.State == queue.StateRecording {
+			keep[filepath.Clean(r.PlainDir)] = true
+		}
+	}
+	for _, d := range dirs {
+		if !keep[filepath.Clean(d)] {
+			if err := os.RemoveAll(d); err != nil {
+				s.log.Warn("remove an interrupted import's work folder", "dir", d, "err", err)
+			}
+		}
+	}
 }
 
 func (s *Studio) isOffline() bool {

@@ -298,3 +298,41 @@ func TestImportWhileTheAppUploads(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// An import stopped halfway (the app quitting) leaves nothing: no library
+// entry, no work folder; a work folder a crash left is cleared at the
+// next start.
+func TestImportStoppedLeavesNothing(t *testing.T) {
+	dir := importEnv(t, "http://127.0.0.1:1") // no server needed
+	out := t.TempDir()
+	stale := filepath.Join(out, "framecast-import-12345")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(stale, "seg00001.m4s"), []byte("half a segment"), 0o644)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := studio.Open(studio.Config{Dir: dir, OutDir: out, OnEvent: func(ev studio.Event) {
+		if ev.Kind == studio.KindImport && ev.Import.Phase == studio.ImportSegmenting {
+			cancel() // as quitting does, while ffmpeg works
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("a crashed import's work folder is still there: %v", err)
+	}
+	src := makeVideo(t, "long.avi", 40, "-c:v", "mpeg4", "-q:v", "5", "-c:a", "mp3")
+	if _, err := s.Import(ctx, src, ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Import stopped halfway = %v, want context.Canceled", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, "framecast-import-*")); len(left) != 0 {
+		t.Fatalf("work folders left: %v", left)
+	}
+	if recs, _ := s.Recordings(context.Background()); len(recs) != 0 {
+		t.Fatalf("a stopped import reached the library: %+v", recs)
+	}
+}

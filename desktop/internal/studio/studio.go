@@ -166,6 +166,7 @@ func Open(cfg Config) (*Studio, error) {
 		if _, err := q.Recover(context.Background()); err != nil {
 			s.warn(fmt.Sprintf("Some leftovers of an interrupted recording could not be queued: %v", err))
 		}
+		s.tidyImports(context.Background())
 		if err := s.startUploader(); err != nil {
 			s.log.Info("not uploading", "reason", err)
 		}
