@@ -276,6 +276,9 @@ func (s *Service) placeholderUser(ctx context.Context) (store.User, error) {
 		return store.User{}, err
 	}
 	s.log.Info("created the account the placeholder device token acts for", "user_id", u.ID)
+	// The server's operator configured this account for themselves: it
+	// takes the policy in effect, as signing up does.
+	s.signedUp(ctx, u, "", now)
 	return u, nil
 }
 

@@ -59,14 +59,15 @@ func (s *Service) requestExport(ctx context.Context, u store.User, wsID string) 
 	if err := s.store.CreateExport(ctx, e); err != nil {
 		return store.Export{}, err
 	}
-	if _, err := s.jobs.Enqueue(ctx, jobs.Spec{Kind: jobExport, Args: exportArgs{e.ID}, MaxAttempts: 3}); err != nil {
-		return store.Export{}, err
-	}
+	// Logged before the job can run, so the export holds its own request.
 	if wsID == "" {
 		s.audit(ctx, u.ID, ActionExportRequested, "You asked for a copy of your data.")
 	} else {
 		w, _ := s.store.Workspace(ctx, wsID)
 		s.audit(ctx, u.ID, ActionWorkspaceExported, fmt.Sprintf("You asked for a copy of the workspace %q.", w.Name))
+	}
+	if _, err := s.jobs.Enqueue(ctx, jobs.Spec{Kind: jobExport, Args: exportArgs{e.ID}, MaxAttempts: 3}); err != nil {
+		return store.Export{}, err
 	}
 	s.log.Info("export requested", "export_id", e.ID, "user_id", u.ID, "workspace", wsID != "")
 	return e, nil

@@ -52,7 +52,8 @@ func (s *Service) StartRetention(ctx context.Context) error {
 	if err != nil || n > 0 {
 		return err
 	}
-	_, err = s.jobs.Enqueue(ctx, jobs.Spec{Kind: jobRetention, MaxAttempts: 3, After: time.Minute})
+	// A day after the first start, then daily.
+	_, err = s.jobs.Enqueue(ctx, jobs.Spec{Kind: jobRetention, MaxAttempts: 3, After: retentionEvery})
 	return err
 }
 
