@@ -192,6 +192,11 @@ func TestTrackingBrowser(t *testing.T) {
 	if count("track_daily", full.id) != 1 || count("track_daily", cases[4].id) != 1 {
 		t.Error("lowering the default touched videos with their own level")
 	}
+	// The videos' processing ran beside the browser; let it end before
+	// the server is stopped.
+	for _, c := range cases {
+		ts.waitJobs(t, c.id, 3*time.Minute)
+	}
 }
 
 // noAddress fails if the viewer's address, whole or truncated, is in any

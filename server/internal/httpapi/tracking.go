@@ -125,7 +125,9 @@ type trackingForm struct {
 	Override  string // "" follows the account default
 	Default   string // the account default in force
 	Effective string
-	Labels    map[string]string
+	// Restricted: the owner restricted processing; nothing is recorded.
+	Restricted bool
+	Labels     map[string]string
 }
 
 func (s *Server) trackingForm(ctx context.Context, v store.Video) (trackingForm, error) {
@@ -141,7 +143,7 @@ func (s *Server) trackingForm(ctx context.Context, v store.Video) (trackingForm,
 	if err != nil {
 		return trackingForm{}, err
 	}
-	f.Override, f.Effective = ts.VideoLevel, ts.Effective()
+	f.Override, f.Effective, f.Restricted = ts.VideoLevel, ts.Effective(), ts.Restricted
 	f.Default = ts.AccountLevel
 	if f.Default == "" {
 		f.Default = store.TrackDefault

@@ -18,10 +18,12 @@ func (s *SQLite) TrackSettings(ctx context.Context, videoID string) (TrackSettin
 		vl, al sql.NullString
 		first  sql.NullInt64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT tv.level, tu.level, tv.first_view_at FROM videos v
+	err := s.db.QueryRowContext(ctx, `SELECT tv.level, tu.level, tv.first_view_at, CASE WHEN ps.restricted_at IS NULL THEN 0 ELSE 1 END
+		FROM videos v
 		LEFT JOIN track_video_settings tv ON tv.video_id = v.id
 		LEFT JOIN track_user_settings tu ON tu.user_id = v.owner_id
-		WHERE v.id = ?`, videoID).Scan(&vl, &al, &first)
+		LEFT JOIN privacy_settings ps ON ps.user_id = v.owner_id
+		WHERE v.id = ?`, videoID).Scan(&vl, &al, &first, &ts.Restricted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return TrackSettings{}, fmt.Errorf("tracking settings of %s: %w", videoID, ErrNotFound)
 	}
@@ -74,9 +76,9 @@ func pruneTracking(ctx context.Context, tx *sql.Tx, videoID, level string) error
 	case TrackFull:
 		return nil
 	case TrackAnonymous:
-		tables = []string{"track_view_clicks", "track_views"}
+		tables = []string{"track_view_clicks", "track_views", "track_recipients"}
 	default: // off, or anything unknown: keep nothing
-		tables = []string{"track_view_clicks", "track_views", "track_cta", "track_countries", "track_histogram",
+		tables = []string{"track_view_clicks", "track_views", "track_recipients", "track_cta", "track_countries", "track_histogram",
 			"track_retention", "track_daily", "track_seen"}
 	}
 	for _, t := range tables {
@@ -194,6 +196,7 @@ type viewAcc struct {
 	watched, furthest               int
 	finished                        bool
 	clicks                          []int
+	recipient                       string
 	clickAt                         []time.Time
 }
 
@@ -216,10 +219,15 @@ func (s *SQLite) RecordTrackEvents(ctx context.Context, events []TrackEvent) ([]
 			return l, nil
 		}
 		var l string
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(tv.level, tu.level, ?) FROM videos v
+		// An owner who restricted processing has their data kept but not
+		// used: their videos' viewers are not tracked (as at Off), and
+		// what was kept stays.
+		err := tx.QueryRowContext(ctx, `SELECT CASE WHEN ps.restricted_at IS NOT NULL THEN ? ELSE COALESCE(tv.level, tu.level, ?) END
+			FROM videos v
 			LEFT JOIN track_video_settings tv ON tv.video_id = v.id
 			LEFT JOIN track_user_settings tu ON tu.user_id = v.owner_id
-			WHERE v.id = ?`, TrackDefault, id).Scan(&l)
+			LEFT JOIN privacy_settings ps ON ps.user_id = v.owner_id
+			WHERE v.id = ?`, TrackOff, TrackDefault, id).Scan(&l)
 		if errors.Is(err, sql.ErrNoRows) {
 			l, err = "", nil // deleted since: drop its events
 		}
@@ -289,6 +297,7 @@ func (s *SQLite) RecordTrackEvents(ctx context.Context, events []TrackEvent) ([]
 			if v != nil {
 				v.started = e.At
 				v.country, v.city, v.device, v.referrer = e.Country, e.City, e.Device, e.Referrer
+				v.recipient = e.Recipient
 			}
 		case EventProgress:
 			for _, sec := range e.Seconds {
@@ -368,7 +377,7 @@ func (s *SQLite) RecordTrackEvents(ctx context.Context, events []TrackEvent) ([]
 	for _, k := range viewOrder {
 		v := views[k]
 		if _, err := tx.ExecContext(ctx, `INSERT INTO track_views (video_id, view_id, day, started_at, updated_at, country, city, device,
-			referrer, watched_seconds, furthest, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			referrer, watched_seconds, furthest, finished, recipient_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (video_id, view_id) DO UPDATE SET updated_at = excluded.updated_at,
 			country = CASE WHEN excluded.country <> '' THEN excluded.country ELSE track_views.country END,
 			city = CASE WHEN excluded.city <> '' THEN excluded.city ELSE track_views.city END,
@@ -376,9 +385,10 @@ func (s *SQLite) RecordTrackEvents(ctx context.Context, events []TrackEvent) ([]
 			referrer = CASE WHEN excluded.referrer <> '' THEN excluded.referrer ELSE track_views.referrer END,
 			watched_seconds = CASE WHEN excluded.watched_seconds > track_views.watched_seconds THEN excluded.watched_seconds ELSE track_views.watched_seconds END,
 			furthest = CASE WHEN excluded.furthest > track_views.furthest THEN excluded.furthest ELSE track_views.furthest END,
-			finished = CASE WHEN excluded.finished = 1 THEN 1 ELSE track_views.finished END`,
+			finished = CASE WHEN excluded.finished = 1 THEN 1 ELSE track_views.finished END,
+			recipient_id = CASE WHEN excluded.recipient_id <> '' THEN excluded.recipient_id ELSE track_views.recipient_id END`,
 			k.video, k.view, v.day, micros(v.started), micros(v.updated), v.country, v.city, v.device, v.referrer,
-			v.watched, v.furthest, boolInt(v.finished)); err != nil {
+			v.watched, v.furthest, boolInt(v.finished), v.recipient); err != nil {
 			return fail(err)
 		}
 		for i, b := range v.clicks {

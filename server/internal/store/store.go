@@ -104,6 +104,7 @@ type Store interface {
 	PrivacyCentre
 	Sharing
 	Tracking
+	Sends
 	Trims
 	Uploads
 

@@ -39,6 +39,9 @@ type TrackEvent struct {
 	City     string
 	Device   string // desktop, mobile, tablet, bot, other
 	Referrer string // domain only
+	// Recipient: the recipient whose personal link opened the page
+	// (kept on Full view rows only).
+	Recipient string
 
 	// EventProgress.
 	Seconds    []int // newly watched 1-second buckets
@@ -106,10 +109,13 @@ type TrackSettings struct {
 	VideoLevel   string // "" follows the owner's default
 	AccountLevel string // the owner's default ("" never chosen: TrackDefault)
 	FirstViewAt  time.Time
+	// Restricted: the owner restricted the processing of their data
+	// (privacy centre); nothing is recorded, whatever the levels say.
+	Restricted bool
 }
 
-// Effective is the level in force.
-func (s TrackSettings) Effective() string {
+// Chosen is the level the owner's settings give, restriction aside.
+func (s TrackSettings) Chosen() string {
 	switch {
 	case s.VideoLevel != "":
 		return s.VideoLevel
@@ -117,6 +123,15 @@ func (s TrackSettings) Effective() string {
 		return s.AccountLevel
 	}
 	return TrackDefault
+}
+
+// Effective is the level in force: Off while the owner restricts
+// processing, else the chosen one.
+func (s TrackSettings) Effective() string {
+	if s.Restricted {
+		return TrackOff
+	}
+	return s.Chosen()
 }
 
 // Tracking is the part of Store that keeps viewer analytics.
@@ -148,4 +163,38 @@ type Tracking interface {
 	// day `from` on: a workspace's (workspaceID set) or a user's personal
 	// library (workspaceID "").
 	LibraryTrackDays(ctx context.Context, userID, workspaceID string, from int64) ([]TrackDay, error)
+}
+
+// TrackRecipient is one recipient of a video sent by e-mail at level Full.
+type TrackRecipient struct {
+	ID        string
+	VideoID   string
+	Email     string
+	TokenHash string // SHA-256 (hex) of the personal link's secret
+	SentAt    time.Time
+}
+
+// RecipientStats is what the owner sees about a recipient.
+type RecipientStats struct {
+	TrackRecipient
+	Views          int
+	WatchedSeconds int  // the most one view watched
+	Furthest       int  // -1: never played
+	Finished       bool // a view reached the end
+	Clicks         []int
+}
+
+// Sends is the part of Store behind sending videos by e-mail.
+type Sends interface {
+	// AddRecipients records the recipients of a send.
+	AddRecipients(ctx context.Context, rs []TrackRecipient) error
+	// RecipientByToken finds a video's recipient by the hash of their
+	// link's secret, or ErrNotFound.
+	RecipientByToken(ctx context.Context, videoID, tokenHash string) (TrackRecipient, error)
+	// RecipientStats lists a video's recipients with what their views did.
+	RecipientStats(ctx context.Context, videoID string) ([]RecipientStats, error)
+	// SuppressMail records that an address (its hash) unsubscribed.
+	SuppressMail(ctx context.Context, addressHash string, at time.Time) error
+	// MailSuppressed reports which of the hashes unsubscribed.
+	MailSuppressed(ctx context.Context, addressHashes []string) (map[string]bool, error)
 }

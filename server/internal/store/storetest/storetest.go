@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, jobTests...)
 	tests = append(tests, sharingTests...)
 	tests = append(tests, trackingTests...)
+	tests = append(tests, sendTests...)
 	tests = append(tests, trimTests...)
 	tests = append(tests, uploadTests...)
 	tests = append(tests, privacyTests...)

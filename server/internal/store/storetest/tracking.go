@@ -25,6 +25,7 @@ var trackingTests = []struct {
 	{"TrackAccountDefault", testTrackAccountDefault},
 	{"TrackDailySalt", testTrackDailySalt},
 	{"TrackDeleteCascades", testTrackDeleteCascades},
+	{"TrackRestrictedOwner", testTrackRestrictedOwner},
 }
 
 // ownedVideo is video n owned by a new user n.
@@ -292,5 +293,40 @@ func testTrackDeleteCascades(t *testing.T, s store.Store) {
 	}
 	if l, _, err := s.AccountTracking(ctx, u.ID); err != nil || l != "" {
 		t.Fatalf("the deleted user's default is still there: %q, %v", l, err)
+	}
+}
+
+// An owner who restricted processing: nothing new is recorded, what was
+// kept stays, and lifting the restriction records again.
+func testTrackRestrictedOwner(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, v := ownedVideo(t, s, 1)
+	if err := s.SetVideoTracking(ctx, v.ID, store.TrackFull); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordTrackEvents(ctx, playEvents(v.ID, "view1", "hashA", false, now)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPrivacySettings(ctx, store.PrivacySettings{UserID: u.ID, RestrictedAt: now, OptionalMail: true}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := s.TrackSettings(ctx, v.ID)
+	if err != nil || !ts.Restricted || ts.Effective() != store.TrackOff || ts.Chosen() != store.TrackFull {
+		t.Fatalf("settings of a restricted owner's video: %+v, %v", ts, err)
+	}
+	if _, err := s.RecordTrackEvents(ctx, playEvents(v.ID, "view2", "hashB", false, now)); err != nil {
+		t.Fatal(err)
+	}
+	if r := report(t, s, v.ID); len(r.Views) != 1 || r.Days[0].Views != 1 {
+		t.Fatalf("while restricted: %+v; want the first view kept and the second not recorded", r)
+	}
+	if err := s.SetPrivacySettings(ctx, store.PrivacySettings{UserID: u.ID, OptionalMail: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordTrackEvents(ctx, playEvents(v.ID, "view3", "hashC", false, now)); err != nil {
+		t.Fatal(err)
+	}
+	if r := report(t, s, v.ID); len(r.Views) != 2 {
+		t.Fatalf("after lifting the restriction: %d views, want 2", len(r.Views))
 	}
 }
