@@ -51,4 +51,8 @@ type Imports interface {
 	// processing attempt left, so the next one starts clean; only while
 	// the video is not ready (ErrConflict then).
 	ClearImportSegments(ctx context.Context, videoID string) error
+	// AddImportSegments records many stored segments of one video in one
+	// transaction (an import stores hundreds at once); like AddSegment,
+	// an index already recorded keeps its row.
+	AddImportSegments(ctx context.Context, segs []Segment) error
 }

@@ -111,3 +111,30 @@ func (s *SQLite) ClearImportSegments(ctx context.Context, videoID string) error 
 	}
 	return nil
 }
+
+func (s *SQLite) AddImportSegments(ctx context.Context, segs []Segment) error {
+	if len(segs) == 0 {
+		return nil
+	}
+	id := segs[0].VideoID
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add segments of %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	for _, seg := range segs {
+		_, err := tx.ExecContext(ctx, `INSERT INTO segments (video_id, idx, size, sha256, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (video_id, idx) DO NOTHING`,
+			seg.VideoID, seg.Index, seg.Size, seg.SHA256, micros(seg.CreatedAt))
+		if isForeignKey(err) {
+			return fmt.Errorf("add segments of %s: video: %w", seg.VideoID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("add segments of %s: %w", seg.VideoID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add segments of %s: %w", id, err)
+	}
+	return nil
+}

@@ -80,10 +80,21 @@ func testImports(t *testing.T, s store.Store) {
 	if segs, err := s.Segments(ctx, v.ID); err != nil || len(segs) != 0 {
 		t.Fatalf("segments after clearing: %v, %v", segs, err)
 	}
-	if _, _, err := s.AddSegment(ctx, store.Segment{VideoID: v.ID, Index: 0, Size: 10, SHA256: "bb", CreatedAt: now}); err != nil {
+	batch := []store.Segment{{VideoID: v.ID, Index: -1, Size: 7, SHA256: "ii", CreatedAt: now},
+		{VideoID: v.ID, Index: 0, Size: 10, SHA256: "bb", CreatedAt: now}, {VideoID: v.ID, Index: 1, Size: 11, SHA256: "cc", CreatedAt: now}}
+	if err := s.AddImportSegments(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Finalize(ctx, v.ID, store.Finalization{SegmentCount: 1, Durations: []float64{2}, WrappedKey: []byte("k"), ReadyAt: now}); err != nil {
+	if err := s.AddImportSegments(ctx, []store.Segment{{VideoID: v.ID, Index: 1, Size: 99, SHA256: "zz", CreatedAt: now}}); err != nil {
+		t.Fatalf("adding a recorded index again: %v", err)
+	}
+	if segs, err := s.Segments(ctx, v.ID); err != nil || len(segs) != 3 || segs[0].Index != -1 || segs[2].SHA256 != "cc" || segs[2].Size != 11 {
+		t.Fatalf("segments after AddImportSegments: %+v, %v", segs, err)
+	}
+	if err := s.AddImportSegments(ctx, []store.Segment{{VideoID: "ghost", Index: 0, Size: 1, SHA256: "aa", CreatedAt: now}}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("AddImportSegments for a missing video: %v", err)
+	}
+	if _, err := s.Finalize(ctx, v.ID, store.Finalization{HasInit: true, SegmentCount: 2, Durations: []float64{2, 2}, WrappedKey: []byte("k"), ReadyAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ClearImportSegments(ctx, v.ID); !errors.Is(err, store.ErrConflict) {
