@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // PutFile stores the local file at path under key and removes it from
@@ -68,4 +70,43 @@ func LocalPath(s Store, key string) string {
 		return ""
 	}
 	return p
+}
+
+// PutFileUnsynced is PutFile without the wait for the disk: on a Disk
+// store the file is renamed into place and reaches the disk whenever the
+// kernel writes it back, until Flush. For many files that are worth
+// nothing until the last one is in (an imported video's segments), one
+// Flush at the end costs far less than an fsync per file. Other stores
+// are durable at once.
+func PutFileUnsynced(ctx context.Context, s Store, key, path string) error {
+	if d, ok := s.(*Disk); ok {
+		dst, err := d.path(key)
+		if err != nil {
+			return fmt.Errorf("put blob: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err == nil {
+			if err := os.Rename(path, dst); err == nil {
+				return nil
+			}
+		}
+	}
+	return PutFile(ctx, s, key, path)
+}
+
+// Flush makes everything put into a Disk store durable (syncfs of its
+// file system); other stores need nothing.
+func Flush(s Store) error {
+	d, ok := s.(*Disk)
+	if !ok {
+		return nil
+	}
+	f, err := os.Open(d.root)
+	if err != nil {
+		return fmt.Errorf("flush blobs: %w", err)
+	}
+	defer f.Close()
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return fmt.Errorf("flush blobs: %w", err)
+	}
+	return nil
 }
