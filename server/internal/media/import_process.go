@@ -64,7 +64,7 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 			if serr := s.store.SetImportState(context.WithoutCancel(ctx), v.ID, store.ImportFailed, 0, msg, s.now().UTC()); serr != nil {
 				s.log.Warn("recording an import's failure failed", "video_id", v.ID, "err", serr)
 			}
-			s.log.Info("import refused or failed", "video_id", v.ID, "err", err)
+			s.log.Info("import refused or failed", "video_id", v.ID, "attempt", j.Attempts, "of", j.MaxAttempts, "err", err)
 		}
 	}()
 	if im.State == store.ImportFailed {
@@ -88,6 +88,7 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 	}
 	defer os.RemoveAll(work)
 
+	t0 := time.Now()
 	src, err := s.importSource(ctx, v.ID, im, work)
 	if err != nil {
 		return err
@@ -144,6 +145,7 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 	ffErr := s.ffmpegProgress(ctx, total, func(done float64) {
 		_ = s.store.SetImportState(ctx, v.ID, store.ImportProcessing, math.Min(done, 0.99), "", s.now().UTC())
 	}, args...)
+	tFF := time.Since(t0)
 	if ffErr != nil {
 		sealer.stop()
 		if ctx.Err() != nil {
@@ -179,6 +181,7 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 	if err := sealer.finish(len(files)); err != nil {
 		return err
 	}
+	tSealed := time.Since(t0)
 
 	wrapped, err := seal.WrapKey(s.kek, dek, purpose(v.ID))
 	if err != nil {
@@ -197,7 +200,9 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 		return err
 	}
 	s.removeImportParts(ctx, v.ID)
-	s.log.Info("import ready", "video_id", v.ID, "segments", v.SegmentCount, "duration_s", v.Duration(), "copied", copyPath)
+	s.log.Info("import ready", "video_id", v.ID, "segments", v.SegmentCount, "duration_s", v.Duration(), "copied", copyPath,
+		"ffmpeg_done_after", tFF.Round(time.Millisecond).String(), "sealed_after", tSealed.Round(time.Millisecond).String(),
+		"took", time.Since(t0).Round(time.Millisecond).String())
 	return s.ensureJobs(ctx, v)
 }
 
@@ -459,6 +464,7 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 // appear, with a few workers so the blob store's writes (an fsync each on
 // disk) overlap.
 type importSealer struct {
+	parent context.Context // the job's; ctx ends when the sealer does
 	ctx    context.Context
 	cancel context.CancelFunc
 	s      *Service
@@ -472,17 +478,20 @@ type importSealer struct {
 	init  bool
 	count int // -1 until ffmpeg is done; then the number of segments
 	err   error
-	queue chan api.SegmentIndex
-	wg    sync.WaitGroup
-	feed  sync.WaitGroup
-	done  chan struct{}
+	// stored are the segments in the blob store, recorded in the
+	// database together at the end (one transaction, not hundreds).
+	stored []store.Segment
+	queue  chan api.SegmentIndex
+	wg     sync.WaitGroup
+	feed   sync.WaitGroup
+	done   chan struct{}
 }
 
 const importSealWorkers = 3
 
-func newImportSealer(ctx context.Context, s *Service, videoID string, rec seal.RecordingID, dek seal.Key, dir string) *importSealer {
-	ctx, cancel := context.WithCancel(ctx)
-	return &importSealer{ctx: ctx, cancel: cancel, s: s, video: videoID, rec: rec, dek: dek, dir: dir, count: -1,
+func newImportSealer(parent context.Context, s *Service, videoID string, rec seal.RecordingID, dek seal.Key, dir string) *importSealer {
+	ctx, cancel := context.WithCancel(parent)
+	return &importSealer{parent: parent, ctx: ctx, cancel: cancel, s: s, video: videoID, rec: rec, dek: dek, dir: dir, count: -1,
 		queue: make(chan api.SegmentIndex, 16), done: make(chan struct{})}
 }
 
@@ -591,6 +600,12 @@ func (z *importSealer) finish(count int) error {
 	if !z.init || z.next != count {
 		return fmt.Errorf("import %s: stored %d of %d segments", z.video, z.next, count)
 	}
+	if err := blob.Flush(z.s.blobs); err != nil {
+		return fmt.Errorf("import %s: %w", z.video, err)
+	}
+	if err := z.s.store.AddImportSegments(z.parent, z.stored); err != nil {
+		return fmt.Errorf("import %s: record segments: %w", z.video, err)
+	}
 	return nil
 }
 
@@ -639,13 +654,13 @@ func (z *importSealer) sealOne(index api.SegmentIndex) error {
 	in.Close()
 	os.Remove(plain) // sealed; the plaintext goes at once
 	sum := hex.EncodeToString(h.Sum(nil))
-	if err := blob.PutFile(z.ctx, z.s.blobs, blobKey(z.video, index, sum), sealedPath); err != nil {
+	// Durable with one Flush before the video is finalized (see finish).
+	if err := blob.PutFileUnsynced(z.ctx, z.s.blobs, blobKey(z.video, index, sum), sealedPath); err != nil {
 		return fmt.Errorf("import %s: store segment %s: %w", z.video, index, err)
 	}
-	_, _, err = z.s.store.AddSegment(z.ctx, store.Segment{VideoID: z.video, Index: int(index), Size: cw.n, SHA256: sum, CreatedAt: z.s.now().UTC()})
-	if err != nil {
-		return fmt.Errorf("import %s: record segment %s: %w", z.video, index, err)
-	}
+	z.mu.Lock()
+	z.stored = append(z.stored, store.Segment{VideoID: z.video, Index: int(index), Size: cw.n, SHA256: sum, CreatedAt: z.s.now().UTC()})
+	z.mu.Unlock()
 	return nil
 }
 
