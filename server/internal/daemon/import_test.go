@@ -31,9 +31,9 @@ import (
 
 // importFile is a test file and what must become of it.
 type importFile struct {
-	Name    string `json:"name"`
-	Path    string `json:"path"`
-	Refused string `json:"refused,omitempty"` // part of the message; "" when it must play
+	Name    string  `json:"name"`
+	Path    string  `json:"path"`
+	Refused string  `json:"refused,omitempty"` // part of the message; "" when it must play
 	Copied  bool    `json:"-"`                 // H.264 + AAC: its packets must come through unchanged
 	Seconds float64 `json:"seconds"`
 }
@@ -439,4 +439,57 @@ func uploadFixture(t *testing.T, ts *testServer) map[string]any {
 		t.Fatalf("ffmpeg: %v\n%s", err, out)
 	}
 	return map[string]any{"session": session, "files": files, "big": importFile{Name: "big.mp4", Path: big, Seconds: 6}}
+}
+
+// TestImportRetriesTransientFailures: a failure that is not the file's
+// fault (here the server's work folder cannot be made) is retried with
+// the upload kept, and the owner is not told the file was refused.
+func TestImportRetriesTransientFailures(t *testing.T) {
+	ts := start(t)
+	b := signedInBrowser(t, ts)
+	files := makeImportFiles(t, t.TempDir())
+	work := filepath.Join(ts.DataDir, "work")
+	if err := os.WriteFile(work, []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(files[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := startUpload(t, b, files[0].Name, int64(len(body)))
+	a := b.do(http.MethodPatch, st.URL, strings.NewReader(string(body)), "application/offset+octet-stream",
+		"X-CSRF-Token", b.csrf(), api.HeaderUploadOffset, "0")
+	if a.Status != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", a.Status, a.Body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		js, err := ts.d.store.VideoJobs(context.Background(), st.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(js) == 1 && js[0].LastError != "" {
+			if js[0].State != store.JobQueued {
+				t.Fatalf("after one failed attempt the job is %s", js[0].State)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the import job did not fail an attempt: %+v", js)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := decodeImport(t, b.get(st.URL)); got.State != "processing" || got.Message != "" {
+		t.Errorf("after a transient failure the upload is %s: %q", got.State, got.Message)
+	}
+	n := 0
+	for _, err := range ts.d.blobs.List(context.Background(), "videos/"+st.ID+"/source/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("the uploaded file is in %d parts after a transient failure, want 1", n)
+	}
 }
