@@ -97,6 +97,15 @@ func ownerSession(t testing.TB, ts *testServer) (string, store.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As at sign-up: the privacy policy in effect is accepted, or every
+	// page sends the owner to accept it first.
+	if v, need, err := ts.d.privacy.NeedsConsent(ctx, u); err != nil {
+		t.Fatal(err)
+	} else if need {
+		if err := ts.d.privacy.Accept(ctx, u, v.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
 	secret, err := ts.d.accounts.NewSession(ctx, u.ID, account.Client{IP: "127.0.0.1", UserAgent: "test"})
 	if err != nil {
 		t.Fatal(err)
