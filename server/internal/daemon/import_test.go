@@ -374,6 +374,7 @@ func TestImportResumes(t *testing.T) {
 		t.Errorf("the resumed upload's video differs from the file:\n%s\nwant\n%s", got, want)
 	}
 	noOriginal(t, ts, st.ID)
+	ts.waitJobs(t, st.ID, 2*time.Minute) // before the server stops
 }
 
 // TestImportRefusesBadRequests: wrong types, sizes, offsets and origins
@@ -437,7 +438,7 @@ func importUpload(f *matrixFixture, _ principal) string {
 // file for the interrupted upload.
 func uploadFixture(t *testing.T, ts *testServer) map[string]any {
 	t.Helper()
-	session, _ := ownerSession(t, ts)
+	session, owner := ownerSession(t, ts)
 	dir := t.TempDir()
 	files := makeImportFiles(t, dir)
 	big := filepath.Join(dir, "big.mp4")
@@ -447,6 +448,7 @@ func uploadFixture(t *testing.T, ts *testServer) map[string]any {
 		"-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac", big).CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v\n%s", err, out)
 	}
+	t.Cleanup(func() { waitUploadsIdle(t, ts, owner.ID, 2*time.Minute) })
 	return map[string]any{"session": session, "files": files, "big": importFile{Name: "big.mp4", Path: big, Seconds: 6}}
 }
 
@@ -500,5 +502,38 @@ func TestImportRetriesTransientFailures(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("the uploaded file is in %d parts after a transient failure, want 1", n)
+	}
+}
+
+// waitUploadsIdle waits until no job of the owner's videos is queued or
+// running, so the server's shutdown finds nothing to cut short.
+func waitUploadsIdle(t *testing.T, ts *testServer, owner string, timeout time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for {
+		vs, err := ts.d.store.VideosOwnedBy(ctx, owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy := 0
+		for _, v := range vs {
+			js, err := ts.d.store.VideoJobs(ctx, v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, j := range js {
+				if j.State == store.JobQueued || j.State == store.JobRunning {
+					busy++
+				}
+			}
+		}
+		if busy == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d jobs still pending after %v", busy, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
