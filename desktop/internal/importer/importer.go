@@ -53,12 +53,14 @@ type Info struct {
 	PixFmt     string
 	Width      int
 	Height     int
+	// Convert forces re-encoding even when the video could be copied.
+	Convert bool
 }
 
 // Copy says whether the video can go into segments without re-encoding:
 // H.264 in the 8-bit 4:2:0 every browser plays, not taller than the cap.
 func (i Info) Copy() bool {
-	return i.VideoCodec == "h264" && (i.PixFmt == "yuv420p" || i.PixFmt == "yuvj420p") && i.Height <= MaxHeight
+	return !i.Convert && i.VideoCodec == "h264" && (i.PixFmt == "yuv420p" || i.PixFmt == "yuvj420p") && i.Height <= MaxHeight
 }
 
 // Tools locates ffmpeg and ffprobe (ffprobe beside ffmpeg when it is
@@ -189,12 +191,40 @@ func Args(in string, info Info) []string {
 		"-hls_flags", "temp_file+independent_segments", encode.PlaylistName)
 }
 
+// MaxCopiedSegment is the largest segment stream copy may make. Copied
+// video is cut only at the file's keyframes, and a file with rare ones at
+// a high bit rate makes segments the server refuses (its limit is 128 MiB
+// by default); such a file is converted instead. A variable so tests can
+// make it small.
+var MaxCopiedSegment int64 = 64 << 20
+
 // Segment writes in's segments and playlist into dir (which must exist
 // and be empty), reporting progress (0..1) as ffmpeg goes.
 func Segment(ctx context.Context, ffmpeg, in, dir string, info Info, progress func(float64)) (encode.Playlist, error) {
 	if progress == nil {
 		progress = func(float64) {}
 	}
+	p, err := segment(ctx, ffmpeg, in, dir, info, progress)
+	if err != nil || !info.Copy() {
+		return p, err
+	}
+	for _, s := range p.Segments {
+		if st, err := os.Stat(filepath.Join(dir, s.File)); err == nil && st.Size() > MaxCopiedSegment {
+			// Start again, converting, in the emptied folder.
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					return encode.Playlist{}, fmt.Errorf("clear the import's work folder: %w", err)
+				}
+			}
+			info.Convert = true
+			return segment(ctx, ffmpeg, in, dir, info, progress)
+		}
+	}
+	return p, nil
+}
+
+func segment(ctx context.Context, ffmpeg, in, dir string, info Info, progress func(float64)) (encode.Playlist, error) {
 	cmd := exec.CommandContext(ctx, ffmpeg, Args(in, info)...)
 	cmd.Dir = dir
 	var stderr strings.Builder

@@ -1,6 +1,9 @@
 package importer
 
 import (
+	"context"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,5 +33,41 @@ func TestArgsCopyWhatBrowsersPlay(t *testing.T) {
 		if !strings.Contains(args, "-hls_segment_type fmp4") || !strings.Contains(args, "-hls_time 2 ") {
 			t.Errorf("%s: not ~2 s fMP4 segments: %s", c.name, args)
 		}
+	}
+}
+
+// A copied file whose keyframes are too far apart for segments the server
+// takes is converted instead, into ~2 s segments.
+func TestSegmentConvertsWhenCopiedSegmentsAreTooBig(t *testing.T) {
+	ffmpeg, ffprobe, err := Tools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "one-keyframe.mp4")
+	// 6 s with a single keyframe: stream copy can make only one segment.
+	if b, err := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6",
+		"-c:v", "libx264", "-preset", "veryfast", "-g", "1000", "-pix_fmt", "yuv420p", src).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, b)
+	}
+	info, err := Probe(context.Background(), ffprobe, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() int {
+		dir := t.TempDir()
+		p, err := Segment(context.Background(), ffmpeg, src, dir, info, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Segments)
+	}
+	if n := run(); n != 1 {
+		t.Fatalf("copied: %d segments, want the one the keyframes allow", n)
+	}
+	old := MaxCopiedSegment
+	MaxCopiedSegment = 1000 // bytes: the one copied segment is bigger
+	defer func() { MaxCopiedSegment = old }()
+	if n := run(); n < 3 {
+		t.Fatalf("after the copy made a segment too big: %d segments, want ~2 s ones from converting", n)
 	}
 }
