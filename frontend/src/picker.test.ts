@@ -161,6 +161,13 @@ describe("source picker", () => {
     await tick();
     expect(f.saved.at(-1)).toMatchObject({ display: 0, region: null });
 
+    // The keyboard picks a whole screen too.
+    const secondFrame = root.querySelectorAll<HTMLElement>("[data-testid=screen]")[1].querySelector<HTMLElement>(".frame")!;
+    secondFrame.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await tick();
+    expect(f.saved.at(-1)).toMatchObject({ display: 1, region: null });
+    expect(root.querySelectorAll<HTMLElement>("[data-testid=screen]")[1].querySelector(".frame")!.getAttribute("aria-pressed")).toBe("true");
+
     // Sound choices are saved and the meters follow them.
     const sys = q(root, "system-audio") as HTMLSelectElement;
     sys.value = "sink.monitor";

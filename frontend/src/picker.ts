@@ -157,6 +157,17 @@ export function mountPicker(
       card.classList.toggle("chosen", chosen && !s.region);
       const frame = document.createElement("div");
       frame.className = "frame";
+      // Keyboard: Enter or Space picks the whole screen (a region needs
+      // the mouse).
+      frame.tabIndex = 0;
+      frame.setAttribute("role", "button");
+      frame.setAttribute("aria-label", `Record all of ${scr.name}`);
+      frame.setAttribute("aria-pressed", String(chosen && !s.region));
+      frame.addEventListener("keydown", (ev) => {
+        if (ev.key !== "Enter" && ev.key !== " ") return;
+        ev.preventDefault();
+        void persist({ ...settings(), display: scr.index, region: null });
+      });
       const img = document.createElement("img");
       img.alt = `${scr.name} right now`;
       img.draggable = false;
