@@ -58,6 +58,7 @@ func makeImportFiles(t testing.TB, dir string) []importFile {
 		{Name: "vp9-opus.webm", Seconds: 3},
 		{Name: "camera.mov", Seconds: 3},
 		{Name: "silent.mp4", Copied: true, Seconds: 3},
+		{Name: "screen.mkv", Copied: true, Seconds: 3},
 		{Name: "truncated.mp4", Refused: "incomplete or damaged"},
 		{Name: "notes.mp4", Refused: "not a video Framecast can read"},
 	}
@@ -65,17 +66,18 @@ func makeImportFiles(t testing.TB, dir string) []importFile {
 	files[1].Path = gen(files[1].Name, append(src, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-c:a", "libopus")...)
 	files[2].Path = gen(files[2].Name, append(append(src, h264...), "-c:a", "pcm_s16le")...)
 	files[3].Path = gen(files[3].Name, append(append([]string{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", secs}, h264...), "-an")...)
+	files[4].Path = gen(files[4].Name, append(append(src, h264...), "-c:a", "aac", "-b:a", "96k")...)
 	// The first part of an MP4 whose index (moov) is written last.
 	whole, err := os.ReadFile(files[0].Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files[4].Path = filepath.Join(dir, files[4].Name)
-	if err := os.WriteFile(files[4].Path, whole[:len(whole)*6/10], 0o600); err != nil {
+	files[5].Path = filepath.Join(dir, files[5].Name)
+	if err := os.WriteFile(files[5].Path, whole[:len(whole)*6/10], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	files[5].Path = filepath.Join(dir, files[5].Name)
-	if err := os.WriteFile(files[5].Path, []byte(strings.Repeat("Meeting notes: ship on Monday.\n", 200)), 0o600); err != nil {
+	files[6].Path = filepath.Join(dir, files[6].Name)
+	if err := os.WriteFile(files[6].Path, []byte(strings.Repeat("Meeting notes: ship on Monday.\n", 200)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return files
@@ -535,5 +537,59 @@ func waitUploadsIdle(t *testing.T, ts *testServer, owner string, timeout time.Du
 			t.Fatalf("%d jobs still pending after %v", busy, timeout)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestImportLimits: a picture, a length or a number of streams over the
+// configured limits is refused with the limit in the message; a file
+// within them is taken.
+func TestImportLimits(t *testing.T) {
+	ts := start(t, func(c *config.Config) {
+		c.UploadMaxLong, c.UploadMaxShort, c.UploadMaxDuration, c.UploadMaxStreams = 256, 256, 3*time.Second, 2
+	})
+	b := signedInBrowser(t, ts)
+	ffmpeg := testenv.Require(t, "ffmpeg")
+	dir := t.TempDir()
+	gen := func(name string, args ...string) string {
+		path := filepath.Join(dir, name)
+		all := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y"}, args...)
+		if out, err := exec.Command(ffmpeg, append(all, path)...).CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg %s: %v\n%s", name, err, out)
+		}
+		return path
+	}
+	video := func(size, secs string) []string {
+		return []string{"-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+			"-t", secs, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "50", "-c:a", "aac"}
+	}
+	for _, c := range []struct {
+		name, path, refused string
+	}{
+		{"wide.mp4", gen("wide.mp4", video("320x240", "1")...), "is 320×240; the largest this server takes is 256×256"},
+		{"portrait.mp4", gen("portrait.mp4", video("120x300", "1")...), "is 120×300; the largest this server takes is 256×256"},
+		{"long.mp4", gen("long.mp4", video("160x120", "5")...), "lasts 0:05; the longest this server takes is 0:03"},
+		{"dubbed.mkv", gen("dubbed.mkv", append(video("160x120", "1"), "-map", "0:v", "-map", "1:a", "-map", "1:a")...), "has 3 streams; at most 2 are allowed"},
+		{"fits.mp4", gen("fits.mp4", video("256x144", "2")...), ""},
+	} {
+		body, err := os.ReadFile(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := startUpload(t, b, c.name, int64(len(body)))
+		a := b.do(http.MethodPatch, st.URL, strings.NewReader(string(body)), "application/offset+octet-stream",
+			"X-CSRF-Token", b.csrf(), api.HeaderUploadOffset, "0")
+		if a.Status != http.StatusOK {
+			t.Fatalf("PATCH %s: %d %s", c.name, a.Status, a.Body)
+		}
+		st = waitImport(t, b, st.URL, 2*time.Minute)
+		switch {
+		case c.refused == "" && st.State != "done":
+			t.Errorf("%s: %s %q, want done", c.name, st.State, st.Message)
+		case c.refused != "" && (st.State != "failed" || !strings.Contains(st.Message, c.refused)):
+			t.Errorf("%s: %s %q, want refused with %q", c.name, st.State, st.Message, c.refused)
+		}
+		if st.State == "done" {
+			ts.waitJobs(t, st.ID, 2*time.Minute)
+		}
 	}
 }
