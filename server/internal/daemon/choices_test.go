@@ -216,3 +216,48 @@ func TestCookies(t *testing.T) {
 		t.Errorf("the cookies page lists %v, want %v", listed, allowed)
 	}
 }
+
+// TestFirstViewMailFollowsChoices: the first-view mail (informational)
+// carries List-Unsubscribe, and stops when its owner turns such mail off.
+func TestFirstViewMailFollowsChoices(t *testing.T) {
+	clk := newClock()
+	ts, smtp := startAccounts(t, clk)
+	owner := signUp(t, ts, smtp, "Olga", "olga@example.com")
+	wantRedirect(t, owner.post("/analytics", url.Values{"tracking": {"anonymous"}, "first_view_mail": {"on"}}), "/analytics")
+	app, _ := signInDevice(t, ts, clk, owner, "laptop")
+	view := func() {
+		t.Helper()
+		r := newRecordingWith(t, app, 1000)
+		for i := range r.seal {
+			if _, err := app.PutSegment(context.Background(), r.video.ID, i, sum(r.seal[i]), int64(len(r.seal[i])), strings.NewReader(string(r.seal[i]))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, err := app.Finalize(context.Background(), r.video.ID, r.finalizeRequest(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post(v.ShareURL+"/events", "text/plain", strings.NewReader(`{"view":"0123456789abcdef0123456789abcdef","k":"start"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, resp, http.StatusNoContent)
+	}
+	view()
+	m := smtp.WaitFor(t, "olga@example.com", "First view of")
+	if m.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.Contains(m.Text, "/unsubscribe/") {
+		t.Fatalf("first-view mail without one-click unsubscribe: %v\n%s", m.Header, m.Text)
+	}
+	wantRedirect(t, owner.post("/privacy/mail", nil), "/privacy?notice=saved#mail")
+	view()
+	time.Sleep(1500 * time.Millisecond) // the batcher writes within a second
+	n := 0
+	for _, m := range smtp.Messages() {
+		if strings.Contains(m.Subject, "First view of") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d first-view mails; the second video's went to an owner who turned informational mail off", n)
+	}
+}

@@ -52,8 +52,13 @@ func (d *Daemon) firstViewMail(videoID string) {
 		d.log.Warn("first-view mail: owner", "video_id", videoID, "err", err)
 		return
 	}
+	// Informational mail: not to owners who turned it off or restricted
+	// processing, and with one-click unsubscribe (privacy centre).
+	if ok, err := d.privacy.MayMailOptional(ctx, u.ID); err != nil || !ok {
+		return
+	}
 	title := share.DisplayTitle(v)
-	d.accounts.Notify(mail.Message{To: u.Email, Kind: "first-view", Subject: fmt.Sprintf("First view of “%s”", title), Text: fmt.Sprintf(
+	d.accounts.Notify(mail.Message{To: u.Email, Kind: "first-view", Unsubscribe: d.privacy.UnsubscribeURL(u.ID), Subject: fmt.Sprintf("First view of “%s”", title), Text: fmt.Sprintf(
 		`Hello %s,
 
 your video “%s” was just watched for the first time.
