@@ -247,6 +247,7 @@ func (a *App) SaveSettings(s settings.Settings) error {
 		s.Hotkey = h.String()
 	}
 	old, _ := a.settings.Load()
+	s.ServerURL = strings.TrimRight(strings.TrimSpace(s.ServerURL), "/")
 	if err := s.Validate(); err != nil {
 		return err
 	}
