@@ -185,6 +185,28 @@ describe("source picker", () => {
     root.remove();
   });
 
+  it("imports: shows progress, then the refusal, and offers Import again", async () => {
+    const root = document.createElement("div");
+    const f = fake({ serverURL: "http://127.0.0.1:8080" });
+    let asked = 0;
+    f.backend.importVideo = async () => {
+      asked++;
+      return "/home/u/notes.mp4";
+    };
+    await mount(root, f.backend);
+    const btn = q(root, "import") as HTMLButtonElement;
+    btn.click();
+    await tick();
+    expect(asked).toBe(1);
+    expect(btn.disabled).toBe(true); // one import at a time from the window
+    f.emit("import:progress", { file: "/home/u/notes.mp4", phase: "probing", progress: 0 });
+    expect(q(root, "record-status").textContent).toBe("Checking notes.mp4…");
+    f.emit("import:error", "notes.mp4 is not a video file Framecast can read (Invalid data found when processing input)");
+    expect(q(root, "record-status").textContent).toContain("is not a video file");
+    expect(q(root, "record-status").dataset.kind).toBe("error");
+    expect(btn.disabled).toBe(false);
+  });
+
   it("closes when the tray or the shortcut starts a recording, and is offered again after", async () => {
     const root = document.createElement("div");
     const f = fake({ serverURL: "http://127.0.0.1:8080" });

@@ -42,8 +42,16 @@ const (
 )
 
 // ErrNotVideo means the file holds no picture ffmpeg can decode: a text
-// file renamed .mp4, a sound file, a truncated header.
+// file renamed .mp4, a sound file, a truncated header. The error that
+// matches it says so in a sentence of its own.
 var ErrNotVideo = errors.New("not a video")
+
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string        { return r.msg }
+func (r *refusal) Is(target error) bool { return target == ErrNotVideo }
+
+func refuse(format string, args ...any) error { return &refusal{fmt.Sprintf(format, args...)} }
 
 // Info is what ffprobe found in a file.
 type Info struct {
@@ -106,7 +114,7 @@ type probeOut struct {
 }
 
 // Probe reads what path holds. A file that is not a video gives an error
-// wrapping ErrNotVideo whose message says so in words.
+// matching ErrNotVideo (errors.Is) whose message says so in words.
 func Probe(ctx context.Context, ffprobe, path string) (Info, error) {
 	name := filepath.Base(path)
 	st, err := os.Stat(path)
@@ -114,7 +122,7 @@ func Probe(ctx context.Context, ffprobe, path string) (Info, error) {
 		return Info{}, fmt.Errorf("cannot read %s: %w", name, err)
 	}
 	if st.IsDir() {
-		return Info{}, fmt.Errorf("%s is a folder, not a video file: %w", name, ErrNotVideo)
+		return Info{}, refuse("%s is a folder, not a video file", name)
 	}
 	cmd := exec.CommandContext(ctx, ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", path)
 	out, err := cmd.Output()
@@ -122,11 +130,11 @@ func Probe(ctx context.Context, ffprobe, path string) (Info, error) {
 		return Info{}, ctx.Err()
 	}
 	if err != nil {
-		return Info{}, fmt.Errorf("%s is not a video file Framecast can read (%s): %w", name, stderrOf(err), ErrNotVideo)
+		return Info{}, refuse("%s is not a video file Framecast can read (%s)", name, stderrOf(err))
 	}
 	var p probeOut
 	if err := json.Unmarshal(out, &p); err != nil {
-		return Info{}, fmt.Errorf("%s could not be examined (%v): %w", name, err, ErrNotVideo)
+		return Info{}, refuse("%s could not be examined (%v)", name, err)
 	}
 	var info Info
 	for _, s := range p.Streams {
@@ -139,21 +147,21 @@ func Probe(ctx context.Context, ffprobe, path string) (Info, error) {
 	}
 	if info.VideoCodec == "" {
 		if info.AudioCodec != "" {
-			return Info{}, fmt.Errorf("%s is a sound file with no picture; Framecast imports videos only: %w", name, ErrNotVideo)
+			return Info{}, refuse("%s is a sound file with no picture; Framecast imports videos only", name)
 		}
-		return Info{}, fmt.Errorf("%s is not a video: it holds no picture: %w", name, ErrNotVideo)
+		return Info{}, refuse("%s is not a video: it holds no picture", name)
 	}
 	if secs, err := strconv.ParseFloat(p.Format.Duration, 64); err == nil && secs > 0 {
 		info.Duration = time.Duration(secs * float64(time.Second))
 	}
 	if info.Duration <= 0 {
-		return Info{}, fmt.Errorf("%s has no length ffmpeg can read (a damaged or unfinished file?): %w", name, ErrNotVideo)
+		return Info{}, refuse("%s has no length ffmpeg can read (a damaged or unfinished file?)", name)
 	}
 	if info.Duration > MaxDuration {
 		return Info{}, fmt.Errorf("%s is %s long; Framecast imports videos up to %s", name, info.Duration.Round(time.Second), MaxDuration)
 	}
 	if info.Width <= 0 || info.Height <= 0 {
-		return Info{}, fmt.Errorf("%s has a picture of no size: %w", name, ErrNotVideo)
+		return Info{}, refuse("%s has a picture of no size", name)
 	}
 	return info, nil
 }
