@@ -114,6 +114,12 @@ func testErasure(t *testing.T, rec hlsRecording, shared string, edit func(*confi
 	}
 	ts.waitJobs(t, inShared.ID, 90*time.Second)
 	ts.waitJobs(t, inOwn.ID, 90*time.Second)
+	// Viewers' analytics at the Full level: per-view rows, daily counts.
+	wantRedirect(t, zeb.post("/analytics", url.Values{"tracking": {"full"}}), "/analytics")
+	for _, v := range []api.Video{first, inShared, inOwn} {
+		beacon(t, v, `{"view":"0123456789abcdef0123456789abcdef","k":"start","r":"news.example.com"}`)
+	}
+	waitRows(t, ts, "track_views", first.ID)
 	// A data export, sealed in the blob store, with a privacy log entry.
 	wantRedirect(t, zeb.post("/privacy/export", nil), "/privacy?notice=export-requested")
 	smtp.WaitFor(t, "Zeb.Quill@Example.com", "Your Framecast data export is ready")
@@ -173,6 +179,35 @@ func testErasure(t *testing.T, rec hlsRecording, shared string, edit func(*confi
 	sweep(t, ts, needles, survivors)
 	// (After the sweep: any attempt counts against the address again.)
 	want(t, newBrowser(t, ts.URL).post("/signin", url.Values{"email": {"zeb.quill@example.com"}, "password": {testPassword}}), http.StatusUnauthorized)
+}
+
+// beacon sends one viewer event, as the share page does.
+func beacon(t *testing.T, v api.Video, body string) {
+	t.Helper()
+	resp, err := http.Post(v.ShareURL+"/events", "text/plain", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, resp, http.StatusNoContent)
+}
+
+// waitRows waits until table holds a row about the video (the event
+// batcher writes within about a second).
+func waitRows(t *testing.T, ts *testServer, table, videoID string) {
+	t.Helper()
+	db := ts.d.store.(interface{ DB() *sql.DB }).DB()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM "+table+" WHERE video_id = ?", videoID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s rows about %s; the test would prove nothing", table, videoID)
+		}
+	}
 }
 
 // slugOf is the last element of the video's share link.

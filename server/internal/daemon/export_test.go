@@ -35,6 +35,10 @@ func TestExport(t *testing.T) {
 	v := rec.uploadWith(t, app, "Export me")
 	ts.waitJobs(t, v.ID, 90*time.Second)
 
+	wantRedirect(t, ada.post("/analytics", url.Values{"tracking": {"full"}}), "/analytics")
+	beacon(t, v, `{"view":"0123456789abcdef0123456789abcdef","k":"start","r":"news.example.com"}`)
+	waitRows(t, ts, "track_views", v.ID)
+
 	wantRedirect(t, ada.post("/privacy/export", nil), "/privacy?notice=export-requested")
 	m := smtp.WaitFor(t, "ada@example.com", "Your Framecast data export is ready")
 	link := m.Link(t, ts.URL+"/privacy/exports/")
@@ -101,8 +105,14 @@ func TestExport(t *testing.T) {
 	if strings.Contains(files["sign_ins.json"], "127.0.0.1") {
 		t.Error("sign_ins.json holds a full IP address")
 	}
-	var analytics map[string]any
+	var analytics map[string][]map[string]any
 	mustJSON(t, files["analytics.json"], &analytics)
+	if views := analytics["track_views"]; len(views) != 1 || views[0]["referrer"] != "news.example.com" || views[0]["video_id"] != v.ID {
+		t.Errorf("analytics.json's views: %s", files["analytics.json"])
+	}
+	if len(analytics["track_daily"]) != 1 {
+		t.Errorf("analytics.json has no daily counts: %s", files["analytics.json"])
+	}
 	mp4 := filepath.Join(t.TempDir(), "v.mp4")
 	if err := os.WriteFile(mp4, []byte(files["videos/"+v.ID+".mp4"]), 0o600); err != nil {
 		t.Fatal(err)

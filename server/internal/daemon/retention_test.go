@@ -94,6 +94,21 @@ func TestRetention(t *testing.T) {
 		}
 	}
 
+	// A view of one of Ada's videos (Full level), usage history too.
+	wantRedirect(t, ada.post("/analytics", url.Values{"tracking": {"full"}}), "/analytics")
+	viewed := newRecordingWith(t, app, 1000)
+	for i := range viewed.seal {
+		if _, err := app.PutSegment(ctx, viewed.video.ID, i, sum(viewed.seal[i]), int64(len(viewed.seal[i])), strings.NewReader(string(viewed.seal[i]))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vv, err := app.Finalize(ctx, viewed.video.ID, viewed.finalizeRequest(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	beacon(t, vv, `{"view":"0123456789abcdef0123456789abcdef","k":"start"}`)
+	waitRows(t, ts, "track_views", vv.ID)
+
 	// Day 1: nothing is old enough.
 	clk.Add(24 * time.Hour)
 	ts.runRetention(t)
@@ -145,10 +160,18 @@ func TestRetention(t *testing.T) {
 	if si, _ := ts.d.store.SignIns(ctx, ada.ID, 10); len(si) == 0 {
 		t.Fatal("no sign-ins to expire; the test would prove nothing")
 	}
+	if countRows(t, ts, "track_views") != 1 || countRows(t, ts, "track_daily") != 1 {
+		t.Fatal("usage history younger than two years went")
+	}
 	clk.Add(start.Add(731 * 24 * time.Hour).Sub(clk.Now()))
 	ts.runRetention(t)
 	if si, _ := ts.d.store.SignIns(ctx, ada.ID, 10); len(si) != 0 {
 		t.Fatalf("sign-ins older than two years: %+v", si)
+	}
+	for _, table := range []string{"track_views", "track_daily"} {
+		if n := countRows(t, ts, table); n != 0 {
+			t.Errorf("%s holds %d rows older than two years", table, n)
+		}
 	}
 	// Still one daily job queued.
 	if n, err := ts.d.store.PendingJobs(ctx, "privacy-retention"); err != nil || n != 1 {
