@@ -14,8 +14,8 @@ command -v npm >/dev/null || { echo "setup: Node 20.19+ with npm is required"; e
 
 # Debian packages. Build: cgo toolchain, WebKitGTK 4.1 for the window. Run
 # and test: ffmpeg, Xvfb + xdotool + ImageMagick for GUI and capture tests,
-# xclip to read the clipboard, PulseAudio (null sink) and sox for audio, Chromium for web tests,
-# PostgreSQL for the scale-out backend.
+# xclip to read the clipboard, PulseAudio (null sink) and sox for audio,
+# Chromium for web tests, PostgreSQL for the scale-out backend.
 packages=(
   build-essential pkg-config git ca-certificates curl
   libgtk-3-dev libwebkit2gtk-4.1-dev
