@@ -93,6 +93,11 @@ func startApp(t *testing.T, env ...string) *session {
 	testenv.Require(t, "import")
 	d := testenv.Xvfb(t, 1280, 800)
 	s := &session{t: t, display: d, config: t.TempDir(), logs: &bytes.Buffer{}}
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "FRAMECAST_CONFIG_DIR="); ok {
+			s.config = v // the test prepared it
+		}
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, appBinary)
@@ -204,10 +209,29 @@ func (s *session) waitForShell() image.Image {
 	}
 }
 
+// The window opens, in the dark appearance when that is the setting.
 func TestWindowShowsApp(t *testing.T) {
-	s := startApp(t)
+	config := t.TempDir()
+	if err := os.WriteFile(filepath.Join(config, "settings.json"), []byte(`{"serverURL": "http://127.0.0.1:8080", "theme": "dark"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startApp(t, "FRAMECAST_CONFIG_DIR="+config)
 	img := s.waitForShell()
-	saveArtifact(t, "window.png", img)
+	saveArtifact(t, "window-dark.png", img)
+	// --bg of the dark theme (style.css) fills most of the window.
+	dark := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 == 0x15 && g>>8 == 0x18 && bl>>8 == 0x1c {
+				dark++
+			}
+		}
+	}
+	if dark*4 < 200_000 {
+		t.Fatalf("%d pixels of the dark background; the dark appearance was not applied", dark*4)
+	}
 }
 
 func TestSettingTypedIntoWindowIsSaved(t *testing.T) {
