@@ -20,6 +20,7 @@ import (
 	"framecast.dev/server/internal/config"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/store"
+	"framecast.dev/server/internal/store/storetest"
 	"framecast.dev/shared/api"
 	"framecast.dev/shared/testenv"
 )
@@ -592,4 +593,40 @@ func TestImportLimits(t *testing.T) {
 			ts.waitJobs(t, st.ID, 2*time.Minute)
 		}
 	}
+}
+
+// TestImportOnScaleOutBackends: on PostgreSQL and S3 the file arrives in
+// several requests (parts in the bucket, joined by the job), becomes a
+// video with the file's pictures and sound, and leaves no part behind.
+func TestImportOnScaleOutBackends(t *testing.T) {
+	s3 := testenv.S3(t)
+	ts := start(t, func(c *config.Config) {
+		c.DatabaseURL = storetest.URL(t, storetest.Postgres)
+		c.BlobURL = s3.URL()
+		c.S3AccessKey, c.S3SecretKey = s3.AccessKey, s3.SecretKey
+	})
+	b := signedInBrowser(t, ts)
+	files := makeImportFiles(t, t.TempDir())
+	f := files[0] // H.264 + AAC: copied
+	body, err := os.ReadFile(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := startUpload(t, b, f.Name, int64(len(body)))
+	for _, cut := range [][2]int{{0, len(body) / 3}, {len(body) / 3, len(body) * 2 / 3}, {len(body) * 2 / 3, len(body)}} {
+		a := b.do(http.MethodPatch, st.URL, strings.NewReader(string(body[cut[0]:cut[1]])), "application/offset+octet-stream",
+			"X-CSRF-Token", b.csrf(), api.HeaderUploadOffset, strconv.Itoa(cut[0]))
+		if a.Status != http.StatusOK || decodeImport(t, a).Offset != int64(cut[1]) {
+			t.Fatalf("PATCH %v: %d %s", cut, a.Status, a.Body)
+		}
+	}
+	st = waitImport(t, b, st.URL, 2*time.Minute)
+	if st.State != "done" {
+		t.Fatalf("%s: %s", st.State, st.Message)
+	}
+	if got, want := streamHashes(t, playable(t, ts, st.ID)), streamHashes(t, f.Path); got != want {
+		t.Errorf("the video differs from the file:\n%s\nwant\n%s", got, want)
+	}
+	noOriginal(t, ts, st.ID)
+	ts.waitJobs(t, st.ID, 2*time.Minute)
 }
