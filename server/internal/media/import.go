@@ -197,7 +197,7 @@ func (s *Service) WriteImport(ctx context.Context, u ImportUpload, body io.Reade
 		if err := spool.Close(); err != nil {
 			return store.Import{}, fmt.Errorf("spool import: %w", err)
 		}
-		key := importPartKey(u.VideoID, u.Offset)
+		key := importPartKey(u.VideoID, u.Offset, u.Offset+n)
 		if err := blob.PutFile(sctx, s.blobs, key, spool.Name()); err != nil {
 			return store.Import{}, fmt.Errorf("store part of import %s: %w", u.VideoID, err)
 		}
@@ -255,10 +255,28 @@ func (s *Service) queueImport(ctx context.Context, im store.Import) error {
 	return nil
 }
 
-// importPartKey names a part by where it starts, zero-padded so the blob
-// store lists parts in file order.
-func importPartKey(videoID string, offset int64) string {
-	return fmt.Sprintf("%s%020d", importPrefix(videoID), offset)
+// importPartKey names a part by the bytes it holds, [start, end),
+// zero-padded so the blob store lists parts in file order, and a random
+// tag: a request that lost its lease while stalled (its replica froze
+// past the lease) can neither overwrite nor delete the part of the
+// request that took over from the same offset.
+func importPartKey(videoID string, start, end int64) string {
+	return fmt.Sprintf("%s%020d-%020d-%s", importPrefix(videoID), start, end, randomToken(5))
+}
+
+// parseImportPart reads a part key's range.
+func parseImportPart(videoID, key string) (start, end int64, ok bool) {
+	rest, found := strings.CutPrefix(key, importPrefix(videoID))
+	if !found {
+		return 0, 0, false
+	}
+	parts := strings.Split(rest, "-")
+	if len(parts) != 3 {
+		return 0, 0, false
+	}
+	start, err1 := strconv.ParseInt(parts[0], 10, 64)
+	end, err2 := strconv.ParseInt(parts[1], 10, 64)
+	return start, end, err1 == nil && err2 == nil && 0 <= start && start < end
 }
 
 func importPrefix(videoID string) string { return "videos/" + videoID + "/source/" }

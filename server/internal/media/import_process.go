@@ -221,26 +221,43 @@ func lastLine(s string) string {
 // part itself when there is one part on local disk, else the parts
 // joined in work.
 func (s *Service) importSource(ctx context.Context, videoID string, im store.Import, work string) (string, error) {
-	var keys []string
-	var sum int64
+	// The parts that make the file: a chain from byte 0 to the end. A
+	// part whose request never got its count into the database (its
+	// replica died in between) is left out, as it does not continue the
+	// chain the database confirmed.
+	type part struct {
+		key string
+		end int64
+	}
+	from := map[int64][]part{}
 	for info, err := range s.blobs.List(ctx, importPrefix(videoID)) {
 		if err != nil {
 			return "", fmt.Errorf("import %s: list parts: %w", videoID, err)
 		}
-		off, perr := strconv.ParseInt(strings.TrimPrefix(info.Key, importPrefix(videoID)), 10, 64)
-		if perr != nil || off != sum {
-			// A part from a request whose count never reached the
-			// database (its replica died): not part of the file.
-			if perr == nil && off >= sum {
-				continue
-			}
+		start, end, ok := parseImportPart(videoID, info.Key)
+		if !ok || info.Size != end-start {
 			continue
 		}
-		keys = append(keys, info.Key)
-		sum += info.Size
+		from[start] = append(from[start], part{info.Key, end})
 	}
-	if sum != im.Length {
-		return "", jobs.Permanent(fmt.Errorf("the uploaded file is incomplete (%d of %d bytes); upload it again", sum, im.Length))
+	var chain func(at int64, n int) []string
+	chain = func(at int64, n int) []string {
+		if at == im.Length {
+			return []string{}
+		}
+		if n == 0 {
+			return nil
+		}
+		for _, p := range from[at] {
+			if rest := chain(p.end, n-1); rest != nil {
+				return append([]string{p.key}, rest...)
+			}
+		}
+		return nil
+	}
+	keys := chain(0, max(im.Parts, 1))
+	if keys == nil {
+		return "", jobs.Permanent(fmt.Errorf("the uploaded file is incomplete (%d of %d bytes stored); upload it again", im.Received, im.Length))
 	}
 	if len(keys) == 1 {
 		if p := blob.LocalPath(s.blobs, keys[0]); p != "" {
