@@ -135,6 +135,7 @@ func testErasure(t *testing.T, rec hlsRecording, shared string, edit func(*confi
 	wantRedirect(t, zeb.post("/videos/"+first.ID+"/delete", url.Values{"confirm": {"delete"}}), "/videos?notice=video-deleted")
 	want(t, newBrowser(t, ts.URL).get("/v/"+firstV.Slug), http.StatusNotFound)
 	sweep(t, ts, []string{first.ID, firstV.Slug, firstV.RecordingID}, nil)
+	want(t, zeb.get("/privacy"), http.StatusOK, "You deleted a video, with its files and its viewers&#39; analytics.")
 
 	// 2. Deleting the account: it asks about the video in Bob's library.
 	u, err := ts.d.store.User(ctx, zeb.ID)

@@ -220,6 +220,9 @@ func (s *Server) deleteVideo(c *fiber.Ctx) error {
 	if err := s.share.Delete(c.UserContext(), u, c.Params("id")); err != nil {
 		return shareError(mediaError(err))
 	}
+	if s.privacy != nil {
+		s.privacy.VideoDeleted(c.UserContext(), u)
+	}
 	return redirect(c, "/videos?notice=video-deleted")
 }
 

@@ -245,3 +245,13 @@ func (s *Service) Stored(ctx context.Context, u store.User) (Stored, error) {
 	st.Exports = len(es)
 	return st, err
 }
+
+// ActionVideoDeleted is the audit action of a video's deletion.
+const ActionVideoDeleted = "video-deleted"
+
+// VideoDeleted records in u's privacy log that they deleted a video. The
+// entry names no title: the video's data is gone, the log keeps only
+// that it happened.
+func (s *Service) VideoDeleted(ctx context.Context, u store.User) {
+	s.audit(ctx, u.ID, ActionVideoDeleted, "You deleted a video, with its files and its viewers' analytics.")
+}
