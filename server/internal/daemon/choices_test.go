@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -260,4 +261,40 @@ func TestFirstViewMailFollowsChoices(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d first-view mails; the second video's went to an owner who turned informational mail off", n)
 	}
+}
+
+// TestRestrictionStopsTracking: while the owner restricts processing,
+// a view of their video records nothing at all; lifted, views count
+// again.
+func TestRestrictionStopsTracking(t *testing.T) {
+	clk := newClock()
+	ts, smtp := startAccounts(t, clk)
+	owner := signUp(t, ts, smtp, "Rita", "rita@example.com")
+	wantRedirect(t, owner.post("/analytics", url.Values{"tracking": {"full"}}), "/analytics")
+	app, _ := signInDevice(t, ts, clk, owner, "laptop")
+	r := newRecordingWith(t, app, 1000)
+	for i := range r.seal {
+		if _, err := app.PutSegment(context.Background(), r.video.ID, i, sum(r.seal[i]), int64(len(r.seal[i])), strings.NewReader(string(r.seal[i]))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := app.Finalize(context.Background(), r.video.ID, r.finalizeRequest(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRedirect(t, owner.post("/privacy/restriction", url.Values{"restrict": {"on"}}), "/privacy?notice=restricted")
+	beacon(t, v, `{"view":"0123456789abcdef0123456789abcdef","k":"start"}`)
+	time.Sleep(1500 * time.Millisecond) // the batcher writes within a second
+	for _, table := range []string{"track_views", "track_daily", "track_seen", "track_countries"} {
+		var n int
+		if err := ts.d.store.(interface{ DB() *sql.DB }).DB().QueryRow("SELECT count(*) FROM "+table+" WHERE video_id = ?", v.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%s holds %d rows about a restricted owner's video", table, n)
+		}
+	}
+	wantRedirect(t, owner.post("/privacy/restriction", url.Values{"restrict": {"off"}}), "/privacy?notice=unrestricted")
+	beacon(t, v, `{"view":"fedcba9876543210fedcba9876543210","k":"start"}`)
+	waitRows(t, ts, "track_views", v.ID)
 }
