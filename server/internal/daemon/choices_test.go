@@ -179,6 +179,14 @@ func TestCookies(t *testing.T) {
 			t.Errorf("a viewer got cookies from %s: %v", path, c)
 		}
 	}
+	resp, err := viewer.Post(v.ShareURL+"/events", "text/plain", strings.NewReader(`{"view":"0123456789abcdef0123456789abcdef","k":"start"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
+	if c := resp.Header.Values("Set-Cookie"); resp.StatusCode != http.StatusNoContent || len(c) != 0 {
+		t.Errorf("a viewer's event: %d, cookies %v", resp.StatusCode, c)
+	}
 	if c := jar.Cookies(mustURL(ts.URL)); len(c) != 0 {
 		t.Errorf("the viewer holds cookies: %v", c)
 	}
