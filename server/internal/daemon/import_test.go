@@ -630,3 +630,55 @@ func TestImportOnScaleOutBackends(t *testing.T) {
 	noOriginal(t, ts, st.ID)
 	ts.waitJobs(t, st.ID, 2*time.Minute)
 }
+
+// TestImportDeletedWhileProcessing: deleting the video right after the
+// last byte leaves nothing of it in the blob store, whenever the
+// deletion lands in its processing.
+func TestImportDeletedWhileProcessing(t *testing.T) {
+	ts := start(t)
+	b := signedInBrowser(t, ts)
+	files := makeImportFiles(t, t.TempDir())
+	for _, f := range files[:3] {
+		body, err := os.ReadFile(f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := startUpload(t, b, f.Name, int64(len(body)))
+		a := b.do(http.MethodPatch, st.URL, strings.NewReader(string(body)), "application/offset+octet-stream",
+			"X-CSRF-Token", b.csrf(), api.HeaderUploadOffset, "0")
+		if a.Status != http.StatusOK {
+			t.Fatalf("PATCH: %d %s", a.Status, a.Body)
+		}
+		wantRedirect(t, b.post("/videos/"+st.ID+"/delete", url.Values{"confirm": {"delete"}}), "/videos")
+		// The job's rows went with the video; the server's log says when
+		// its import job, if it started, has ended.
+		time.Sleep(time.Second)
+		deadline := time.Now().Add(time.Minute)
+		for {
+			started, ended := false, false
+			for _, line := range strings.Split(ts.logs.String(), "\n") {
+				if !strings.Contains(line, "kind=import video_id="+st.ID) {
+					continue
+				}
+				started = started || strings.Contains(line, `msg="job started"`)
+				ended = ended || strings.Contains(line, `msg="job done"`) || strings.Contains(line, "job attempt failed") || strings.Contains(line, "job failed")
+			}
+			if !started || ended {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the import job of the deleted video did not end")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for info, err := range ts.d.blobs.List(context.Background(), "videos/"+st.ID+"/") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Errorf("%s: left in the blob store after deletion: %s", f.Name, info.Key)
+		}
+		if _, err := ts.d.store.Video(context.Background(), st.ID); err == nil {
+			t.Errorf("%s: the video came back", f.Name)
+		}
+	}
+}

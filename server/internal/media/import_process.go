@@ -179,6 +179,9 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 		}
 	}
 	if err := sealer.finish(len(files)); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return s.dropDeletedImport(ctx, v.ID)
+		}
 		return err
 	}
 	tSealed := time.Since(t0)
@@ -187,14 +190,15 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 	if err != nil {
 		return fmt.Errorf("import %s: %w", v.ID, err)
 	}
-	v, err = s.store.Finalize(ctx, v.ID, store.Finalization{
+	id := v.ID
+	v, err = s.store.Finalize(ctx, id, store.Finalization{
 		HasInit: true, SegmentCount: len(files), Durations: durations, WrappedKey: wrapped, ReadyAt: s.now().UTC(),
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return s.dropDeletedImport(ctx, id)
 	}
 	if err != nil {
-		return fmt.Errorf("import %s: %w", v.ID, err)
+		return fmt.Errorf("import %s: %w", id, err)
 	}
 	if err := s.store.SetImportState(ctx, v.ID, store.ImportDone, 1, "", s.now().UTC()); err != nil {
 		return err
@@ -204,6 +208,13 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 		"ffmpeg_done_after", tFF.Round(time.Millisecond).String(), "sealed_after", tSealed.Round(time.Millisecond).String(),
 		"took", time.Since(t0).Round(time.Millisecond).String())
 	return s.ensureJobs(ctx, v)
+}
+
+// dropDeletedImport removes what processing stored for a video deleted
+// while it ran (DeleteVideo had nothing of it to remove yet).
+func (s *Service) dropDeletedImport(ctx context.Context, id string) error {
+	s.log.Info("video deleted while its import was processed; removing what was stored", "video_id", id)
+	return s.DeleteVideo(context.WithoutCancel(ctx), id)
 }
 
 func lastLine(s string) string {
