@@ -390,6 +390,13 @@ func matrixRows() []matrixRow {
 			want: [nPrincipals]int{unauth, missing, missing, missing, see}},
 		{method: "GET", route: "/videos/:id/analytics", path: dash(true, "/analytics"), want: [nPrincipals]int{see, missing, missing, missing, ok}},
 		{method: "GET", route: "/videos/:id/analytics.csv", path: dash(true, "/analytics.csv"), want: [nPrincipals]int{see, missing, missing, missing, ok}},
+		{method: "POST", route: "/videos/:id/send", path: dash(true, "/send"), form: values("recipients", "someone@else.example"),
+			want: [nPrincipals]int{unauth, missing, missing, missing, see}},
+		// Recipients' one-click unsubscribe: the signed token is the
+		// capability; a forged one does nothing.
+		{method: "GET", route: "/unsubscribe/r/:token", path: func(*matrixFixture, principal) string { return "/unsubscribe/r/" + randomID() }, want: all(ok)},
+		{method: "POST", route: "/unsubscribe/r/:token", path: func(*matrixFixture, principal) string { return "/unsubscribe/r/" + randomID() + ".x" },
+			want: all(missing)},
 		{method: "GET", route: "/analytics", want: signedIn(see, ok)},
 		{method: "POST", route: "/analytics", form: values("tracking", "anonymous"), want: signedIn(unauth, see)},
 

@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	d.share = sh
-	d.track, d.geo = newTracking(cfg, log, d.store, d.firstViewMail)
+	d.track, d.geo = newTracking(cfg, log, d.store, d.kek, d.firstViewMail, d.accounts.Notify)
 	d.http, err = httpapi.New(httpapi.Deps{
 		Track:           d.track,
 		Log:             log,

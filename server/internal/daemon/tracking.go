@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,11 +15,12 @@ import (
 	"framecast.dev/server/internal/share"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/server/internal/track"
+	"framecast.dev/shared/seal"
 )
 
 // newTracking opens the location database (a missing one only costs the
 // locations) and starts the viewer-event service.
-func newTracking(cfg *config.Config, log *slog.Logger, st store.Store, firstView func(string)) (*track.Service, *track.Geo) {
+func newTracking(cfg *config.Config, log *slog.Logger, st store.Store, kek seal.Key, firstView func(string), send func(mail.Message)) (*track.Service, *track.Geo) {
 	var geo *track.Geo
 	if cfg.GeoIPDB != "" {
 		g, err := track.OpenGeo(cfg.GeoIPDB)
@@ -31,7 +34,14 @@ func newTracking(cfg *config.Config, log *slog.Logger, st store.Store, firstView
 			log.Warn("the location database cannot be read: viewer analytics will have no countries or cities", "err", err)
 		}
 	}
-	return track.New(track.Config{Store: st, Geo: geo, Log: log, FirstView: firstView}), geo
+	// Recipients' unsubscribe links are signed with a key every replica
+	// derives from the KEK.
+	key, err := hkdf.Key(sha256.New, kek[:], nil, "framecast recipient unsubscribe v1", 32)
+	if err != nil {
+		panic(fmt.Sprintf("derive the unsubscribe key: %v", err)) // only for a bad hash or length
+	}
+	return track.New(track.Config{Store: st, Geo: geo, Log: log, FirstView: firstView, Mail: send,
+		UnsubscribeKey: key, BaseURL: cfg.BaseURL}), geo
 }
 
 // firstViewMail tells a video's owner, if they asked for it, that it was
@@ -45,6 +55,11 @@ func (d *Daemon) firstViewMail(videoID string) {
 	}
 	_, notify, err := d.store.AccountTracking(ctx, v.OwnerID)
 	if err != nil || !notify {
+		return
+	}
+	// An informational mail: not to owners who turned such mail off or
+	// restricted processing (privacy centre).
+	if ok, err := d.privacy.MayMailOptional(ctx, v.OwnerID); err != nil || !ok {
 		return
 	}
 	u, err := d.store.User(ctx, v.OwnerID)
@@ -67,5 +82,5 @@ Its analytics: %s/videos/%s/analytics
 
 You get this mail once per video. To stop it, untick "E-mail me when a
 video of mine is watched for the first time" at %s/analytics.
-`, u.Name, title, d.cfg.BaseURL, v.ID, d.cfg.BaseURL)})
+`, u.Name, title, d.cfg.BaseURL, v.ID, d.cfg.BaseURL), Unsubscribe: d.privacy.UnsubscribeURL(u.ID)})
 }

@@ -49,6 +49,16 @@ type analyticsData struct {
 	Attribution  string
 	AttribURL    string
 	Chart        chartData
+	Recipients   []recipientRow
+}
+
+type recipientRow struct {
+	Email    string
+	Sent     string
+	Watched  string // "" never opened
+	Furthest string
+	Finished bool
+	Clicked  string
 }
 
 type buttonRow struct {
@@ -179,6 +189,27 @@ func (s *Server) videoAnalytics(c *fiber.Ctx) error {
 			}
 		}
 		d.Views = append(d.Views, row)
+	}
+	recips, err := s.track.Recipients(ctx, v.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range recips {
+		row := recipientRow{Email: r.Email, Sent: r.SentAt.UTC().Format("2006-01-02 15:04"), Finished: r.Finished}
+		if r.Views > 0 {
+			row.Watched, row.Furthest = clockText(float64(r.WatchedSeconds)), clockText(float64(r.Furthest+1))
+		}
+		for i, b := range r.Clicks {
+			if i > 0 {
+				row.Clicked += ", "
+			}
+			if b < len(labels) {
+				row.Clicked += labels[b]
+			} else {
+				row.Clicked += fmt.Sprintf("Button %d", b+1)
+			}
+		}
+		d.Recipients = append(d.Recipients, row)
 	}
 	for i, r := range sum.Retention {
 		d.Chart.Seconds = append(d.Chart.Seconds, float64(i))

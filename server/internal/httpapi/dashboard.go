@@ -49,13 +49,15 @@ type failedJob struct {
 
 // dashboardNotices are the messages a dashboard redirect may show.
 var dashboardNotices = map[string]string{
-	"video-saved":    "Saved.",
-	"link-rotated":   "The video has a new link; the old one no longer works.",
-	"video-deleted":  "The video was deleted.",
-	"job-retried":    "The job was queued again.",
-	"trim-queued":    "Trimming; the trimmed video replaces the whole one when it is ready (reload to see).",
-	"trim-removed":   "The trim was removed; the whole recording plays again.",
-	"tracking-saved": "Tracking level saved. Anything the new level would not keep has been deleted.",
+	"video-saved":        "Saved.",
+	"link-rotated":       "The video has a new link; the old one no longer works.",
+	"video-deleted":      "The video was deleted.",
+	"job-retried":        "The job was queued again.",
+	"trim-queued":        "Trimming; the trimmed video replaces the whole one when it is ready (reload to see).",
+	"trim-removed":       "The trim was removed; the whole recording plays again.",
+	"video-sent":         "Sent. Each recipient gets the video by e-mail.",
+	"video-sent-skipped": "Sent, except to addresses that unsubscribed from videos sent from this server.",
+	"tracking-saved":     "Tracking level saved. Anything the new level would not keep has been deleted.",
 }
 
 func notice(c *fiber.Ctx) string { return dashboardNotices[c.Query("notice")] }

@@ -22,6 +22,7 @@ func (s *Server) trackingRoutes(a *fiber.App) {
 	a.Post("/v/:slug/g/:grant/events", s.viewerEvent)
 	a.Post("/videos/:id/tracking", s.csrf, s.signedIn, s.setVideoTracking)
 	s.analyticsRoutes(a)
+	s.sendRoutes(a)
 }
 
 // maxBeaconBytes bounds one beacon: a progress beacon of an hour of

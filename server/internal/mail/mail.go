@@ -35,6 +35,9 @@ type Message struct {
 	// stops such mail to this recipient: sent as List-Unsubscribe with
 	// one-click POST (RFC 8058) and as a footer link.
 	Unsubscribe string
+	// HTML, when set, is sent beside Text as its rich alternative (a
+	// video's moving preview); the unsubscribe footer is added to it too.
+	HTML string
 }
 
 // body is the text with the unsubscribe footer when there is one.
@@ -54,7 +57,17 @@ func (m Message) headers(msg *gomail.Msg) {
 		msg.SetGenHeaderPreformatted(gomail.Header("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click")
 	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.body())
+	if m.HTML != "" {
+		html := m.HTML
+		if m.Unsubscribe != "" {
+			html += `<p style="color:#5f6368;font-size:12px">To get no more mails like this one, <a href="` +
+				htmlEscaper.Replace(m.Unsubscribe) + `">unsubscribe</a>.</p>`
+		}
+		msg.AddAlternativeString(gomail.TypeTextHTML, html)
+	}
 }
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
 
 // Sender delivers messages.
 type Sender interface {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	fcmail "framecast.dev/server/internal/mail"
 	"framecast.dev/server/internal/store"
 )
 
@@ -29,6 +30,11 @@ type Config struct {
 	// FirstView is called (in the batcher's goroutine) with each video
 	// whose first view was just written.
 	FirstView func(videoID string)
+	// Mail sends a message in the background (videos sent by e-mail).
+	Mail func(m fcmail.Message)
+	// UnsubscribeKey signs recipients' unsubscribe links; BaseURL builds them.
+	UnsubscribeKey []byte
+	BaseURL        string
 }
 
 // Service ingests viewer events and answers the owner's questions.
@@ -39,6 +45,9 @@ type Service struct {
 	now       func() time.Time
 	batch     *Batcher
 	firstView func(string)
+	mail      func(fcmail.Message)
+	unsubKey  []byte
+	baseURL   string
 
 	saltMu  sync.Mutex
 	saltDay int64
@@ -47,7 +56,8 @@ type Service struct {
 
 // New starts a Service (and its batcher).
 func New(c Config) *Service {
-	s := &Service{store: c.Store, geo: c.Geo, log: c.Log, now: c.Now, firstView: c.FirstView}
+	s := &Service{store: c.Store, geo: c.Geo, log: c.Log, now: c.Now, firstView: c.FirstView, mail: c.Mail,
+		unsubKey: c.UnsubscribeKey, baseURL: strings.TrimRight(c.BaseURL, "/")}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -92,7 +102,10 @@ type Beacon struct {
 	Watched  int    `json:"n,omitempty"` // progress: and now
 	Button   *int   `json:"b,omitempty"` // cta: its position
 	Referrer string `json:"r,omitempty"` // start: the referring page's host
-	DNT      bool   `json:"dnt,omitempty"`
+	// Recipient is the secret of a personal link (?r=) the page was
+	// opened with (start only).
+	Recipient string `json:"rcp,omitempty"`
+	DNT       bool   `json:"dnt,omitempty"`
 }
 
 // Client is who sent a beacon, as the HTTP layer saw them.
@@ -145,6 +158,14 @@ func (s *Service) Ingest(ctx context.Context, t Target, b Beacon, c Client) erro
 		}
 		e.Device = DeviceClass(c.UserAgent)
 		e.Referrer = ReferrerDomain(b.Referrer)
+		if b.Recipient != "" && !e.Capped && len(b.Recipient) <= 64 {
+			r, err := s.store.RecipientByToken(ctx, t.Video.ID, RecipientTokenHash(b.Recipient))
+			if err == nil {
+				e.Recipient = r.ID
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 	case store.EventProgress:
 		if len(b.Seconds) == 0 || len(b.Seconds) > maxSecondsPerBeacon {
 			return invalid("A progress beacon carries 1 to %d seconds.", maxSecondsPerBeacon)

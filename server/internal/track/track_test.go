@@ -2,12 +2,14 @@ package track
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -291,5 +293,38 @@ func TestViewerHash(t *testing.T) {
 	// Separators keep fields apart: ("ab", "c") is not ("a", "bc").
 	if ViewerHash(nil, "ab", "c", "v") == ViewerHash(nil, "a", "bc", "v") {
 		t.Fatal("fields run into each other")
+	}
+}
+
+func TestParseRecipients(t *testing.T) {
+	got, err := ParseRecipients("Ann@Example.com, bob@example.com;\nann@example.com\tcarl@example.org")
+	if err != nil || !slices.Equal(got, []string{"ann@example.com", "bob@example.com", "carl@example.org"}) {
+		t.Fatalf("ParseRecipients = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "  ,; ", "ann", "Ann <ann@example.com>", "ann@example.com, <script>"} {
+		if _, err := ParseRecipients(bad); !IsInvalid(err) {
+			t.Errorf("ParseRecipients(%q) = %v, want a refusal", bad, err)
+		}
+	}
+	var many []string
+	for i := range MaxRecipients + 1 {
+		many = append(many, fmt.Sprintf("r%d@example.com", i))
+	}
+	if _, err := ParseRecipients(strings.Join(many, ",")); !IsInvalid(err) {
+		t.Errorf("%d recipients were taken", len(many))
+	}
+}
+
+func TestUnsubscribeToken(t *testing.T) {
+	a := &Service{unsubKey: []byte("key a")}
+	b := &Service{unsubKey: []byte("key b")}
+	tok := a.UnsubscribeToken("ann@example.com")
+	enc, mac, _ := strings.Cut(tok, ".")
+	if mac != a.unsubscribeMAC("ann@example.com") || b.UnsubscribeToken("ann@example.com") == tok {
+		t.Fatal("the token must be the address MAC'd with the server's key")
+	}
+	other := a.UnsubscribeToken("bob@example.com")
+	if _, bobMAC, _ := strings.Cut(other, "."); bobMAC == mac || enc+"."+bobMAC == other {
+		t.Fatal("another address's MAC must not fit")
 	}
 }

@@ -47,6 +47,18 @@
   try {
     if (document.referrer) referrer = new URL(document.referrer).hostname; // the host only leaves the browser
   } catch (e) { /* not a URL */ }
+  // A personal link from a mail (?r=): its secret goes with the start
+  // event, and leaves the address bar so a copied link is not personal.
+  var recipient = "";
+  try {
+    var params = new URLSearchParams(location.search);
+    recipient = params.get("r") || "";
+    if (recipient && history.replaceState) {
+      params.delete("r");
+      var q = params.toString();
+      history.replaceState(null, "", location.pathname + (q ? "?" + q : "") + location.hash);
+    }
+  } catch (e) { /* an old browser: no personal link */ }
   var started = false, finished = false;
   var seen = {}, pending = [], watched = 0, sentWatched = 0, clicked = {};
 
@@ -68,7 +80,9 @@
   video.addEventListener("play", function () {
     if (started) return;
     started = true;
-    send({ k: "start", r: referrer });
+    var start = { k: "start", r: referrer };
+    if (recipient) start.rcp = recipient;
+    send(start);
   });
   // Every second played between two timeupdates counts (they come every
   // 250 ms or so, later on a busy machine); a seek starts afresh.
