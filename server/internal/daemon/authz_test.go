@@ -530,6 +530,8 @@ func matrixRows() []matrixRow {
 		{method: "PATCH", route: "/api/v1/videos/:id/segments/:index", path: ownVideo("/segments/0"), json: "x", headers: segmentHeaders("x"),
 			want: [nPrincipals]int{unauth, missing, missing, missing, bad}},
 		{method: "HEAD", route: "/api/v1/videos/:id/segments/:index", path: ownVideo("/segments/init"), want: [nPrincipals]int{unauth, missing, missing, missing, ok}},
+		{method: "POST", route: "/api/v1/videos/:id/send", path: ownVideo("/send"), json: `{"recipients":["x@y.example"]}`,
+			want: [nPrincipals]int{unauth, missing, missing, missing, ok}},
 		{method: "POST", route: "/api/v1/videos/:id/finalize", path: ownVideo("/finalize"),
 			json: `{"segment_count":1,"init":true,"segment_durations":[2],"data_key":"` + strings.Repeat("A", 43) + `="}`,
 			want: [nPrincipals]int{unauth, missing, missing, missing, conflict}},

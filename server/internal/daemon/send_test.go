@@ -12,6 +12,7 @@ import (
 
 	"framecast.dev/server/internal/store"
 	"framecast.dev/server/internal/track"
+	"framecast.dev/shared/api"
 )
 
 // TestSendByMail sends a video from the dashboard: at Full each recipient
@@ -138,6 +139,15 @@ func TestSendByMail(t *testing.T) {
 	dora := smtp.WaitFor(t, "dora@example.com", "sent you a video")
 	if l := dora.Link(t, "/v/"); strings.Contains(l, "?r=") {
 		t.Errorf("an Anonymous video was sent with a personal link: %s", l)
+	}
+	// The desktop's share menu sends through the API, with the same rules.
+	res, err := app.SendVideo(ctx, v.ID, api.SendVideoRequest{Recipients: []string{"erin@example.com", "bob@example.com"}})
+	if err != nil || res.Sent != 1 || res.Personal || len(res.Unsubscribed) != 1 || res.Unsubscribed[0] != "bob@example.com" {
+		t.Fatalf("API send = %+v, %v", res, err)
+	}
+	smtp.WaitFor(t, "erin@example.com", "sent you a video")
+	if _, err := app.SendVideo(ctx, v.ID, api.SendVideoRequest{Recipients: []string{"nope"}}); !api.IsCode(err, api.CodeBadRequest) {
+		t.Fatalf("API send to a bad address: %v", err)
 	}
 	var n int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM track_recipients WHERE video_id = ?`, v.ID).Scan(&n); err != nil || n != 0 {

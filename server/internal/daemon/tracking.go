@@ -57,11 +57,6 @@ func (d *Daemon) firstViewMail(videoID string) {
 	if err != nil || !notify {
 		return
 	}
-	// An informational mail: not to owners who turned such mail off or
-	// restricted processing (privacy centre).
-	if ok, err := d.privacy.MayMailOptional(ctx, v.OwnerID); err != nil || !ok {
-		return
-	}
 	u, err := d.store.User(ctx, v.OwnerID)
 	if err != nil {
 		d.log.Warn("first-view mail: owner", "video_id", videoID, "err", err)
@@ -82,5 +77,5 @@ Its analytics: %s/videos/%s/analytics
 
 You get this mail once per video. To stop it, untick "E-mail me when a
 video of mine is watched for the first time" at %s/analytics.
-`, u.Name, title, d.cfg.BaseURL, v.ID, d.cfg.BaseURL), Unsubscribe: d.privacy.UnsubscribeURL(u.ID)})
+`, u.Name, title, d.cfg.BaseURL, v.ID, d.cfg.BaseURL)})
 }
