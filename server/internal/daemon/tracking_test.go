@@ -81,7 +81,8 @@ func TestTrackingBrowser(t *testing.T) {
 	}
 	want(t, owner.get("/videos/"+cases[0].id), 200, `id="tracking-level">Full<`, `value="default" checked`)
 	want(t, owner.get("/videos/"+cases[6].id), 200, `id="tracking-level">Off<`, `value="off" checked`)
-	b, _ := json.Marshal(map[string]any{"base": ts.URL, "ip": viewerIP, "cases": cases})
+	b, _ := json.Marshal(map[string]any{"base": ts.URL, "ip": viewerIP, "cases": cases,
+		"session": owner.cookie("fc_session"), "analytics": "/videos/" + cases[0].id + "/analytics"})
 	fx := filepath.Join(t.TempDir(), "fixture.json")
 	if err := os.WriteFile(fx, b, 0o600); err != nil {
 		t.Fatal(err)

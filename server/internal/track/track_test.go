@@ -224,7 +224,9 @@ func TestBatcherFlushesOnSize(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if n, _ := r.events(); n >= 20 {
+		// A full batch goes out without waiting for the timer; how many
+		// exactly depends on how the adds raced the writer.
+		if n, _ := r.events(); n >= 10 {
 			break
 		}
 		if time.Now().After(deadline) {

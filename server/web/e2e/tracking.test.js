@@ -71,3 +71,22 @@ for (const c of fx.cases) {
     await context.close();
   });
 }
+
+test("the owner's analytics page draws its charts", async () => {
+  const context = await browser.newContext({ baseURL: fx.base, viewport: { width: 1280, height: 1000 } });
+  await context.addCookies([{ name: "fc_session", value: fx.session, url: fx.base }]);
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
+  const resp = await page.goto(fx.analytics);
+  assert.equal(resp.status(), 200);
+  // uPlot draws the retention curve and the views per day on canvases.
+  await page.locator("#retention-chart canvas").waitFor();
+  await page.locator("#days-chart canvas").waitFor();
+  assert.equal((await page.locator("#views").textContent()).trim(), "1");
+  assert.match(await page.locator(".attribution").textContent(), /IP Geolocation by DB-IP/);
+  await page.screenshot({ path: (process.env.FRAMECAST_ARTIFACTS || "artifacts") + "/analytics.png", fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
