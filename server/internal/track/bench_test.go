@@ -71,10 +71,8 @@ func BenchmarkIngest(b *testing.B) {
 	const batchedViews, naiveViews = 4000, 100 // 24,000 and 600 events
 	var batchedTime, naiveTime time.Duration
 	var batchedN, naiveN int
-	n := 0
-	for b.Loop() {
-		n++
-		events := benchEvents(newVideo(2*n), batchedViews, now)
+	batched := func(videoID string) (time.Duration, int) {
+		events := benchEvents(videoID, batchedViews, now)
 		t0 := time.Now()
 		bt := NewBatcher(func(ctx context.Context, es []store.TrackEvent) error {
 			_, err := st.RecordTrackEvents(ctx, es)
@@ -88,11 +86,23 @@ func BenchmarkIngest(b *testing.B) {
 		if err := bt.Close(ctx); err != nil {
 			b.Fatal(err)
 		}
-		batchedTime += time.Since(t0)
-		batchedN += len(events)
+		return time.Since(t0), len(events)
+	}
+	// A first round warms the database file and its cache; it is not counted.
+	batched(newVideo(0))
+	n := 0
+	for b.Loop() {
+		n++
+		// Three batched rounds per naive one: a single round lasts about a
+		// second, short enough for a neighbour's burst to skew it.
+		for r := range 3 {
+			d, k := batched(newVideo(10*n + r + 1))
+			batchedTime += d
+			batchedN += k
+		}
 
-		events = benchEvents(newVideo(2*n+1), naiveViews, now)
-		t0 = time.Now()
+		events := benchEvents(newVideo(10*n), naiveViews, now)
+		t0 := time.Now()
 		for _, e := range events {
 			if _, err := st.RecordTrackEvents(ctx, []store.TrackEvent{e}); err != nil {
 				b.Fatal(err)
@@ -101,13 +111,13 @@ func BenchmarkIngest(b *testing.B) {
 		naiveTime += time.Since(t0)
 		naiveN += len(events)
 	}
-	batched := float64(batchedN) / batchedTime.Seconds()
+	rate := float64(batchedN) / batchedTime.Seconds()
 	naive := float64(naiveN) / naiveTime.Seconds()
-	b.ReportMetric(batched, "events/s-batched")
+	b.ReportMetric(rate, "events/s-batched")
 	b.ReportMetric(naive, "events/s-naive")
-	b.ReportMetric(batched/naive, "x-faster")
-	b.Logf("batched %.0f events/s, one transaction per event %.0f events/s: %.1f× (target ≥ 20,000 events/s batched)", batched, naive, batched/naive)
-	if batched < 20000 {
+	b.ReportMetric(rate/naive, "x-faster")
+	b.Logf("batched %.0f events/s, one transaction per event %.0f events/s: %.1f× (target ≥ 20,000 events/s batched)", rate, naive, rate/naive)
+	if rate < 20000 {
 		b.Logf("below the 20,000 events/s target")
 	}
 }
