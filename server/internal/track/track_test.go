@@ -330,3 +330,64 @@ func TestUnsubscribeToken(t *testing.T) {
 		t.Fatal("another address's MAC must not fit")
 	}
 }
+
+// TestIngestCapsAndChecks: a beacon is checked before it is queued, and
+// the viewer's DNT or GPC (header, or read by the page) caps its view.
+func TestIngestCapsAndChecks(t *testing.T) {
+	r := &recorder{}
+	s := &Service{log: quiet(), now: time.Now}
+	s.batch = NewBatcher(r.write, 1000, time.Hour, quiet())
+	defer s.batch.Close(context.Background())
+	target := Target{Video: store.Video{ID: "vid"}, Duration: 10, Buttons: 3}
+	view := strings.Repeat("0f", 16)
+	one := 1
+	for _, tc := range []struct {
+		name   string
+		b      Beacon
+		c      Client
+		capped bool
+	}{
+		{"no signal", Beacon{View: view, Kind: store.EventFinish}, Client{}, false},
+		{"DNT header", Beacon{View: view, Kind: store.EventFinish}, Client{DNT: true}, true},
+		{"Sec-GPC header", Beacon{View: view, Kind: store.EventFinish}, Client{GPC: true}, true},
+		{"the page read DNT or GPC", Beacon{View: view, Kind: store.EventCTA, Button: &one, DNT: true}, Client{}, true},
+	} {
+		before := s.batch.Pending()
+		if err := s.Ingest(context.Background(), target, tc.b, tc.c); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		s.batch.mu.Lock()
+		e := s.batch.buf[len(s.batch.buf)-1]
+		s.batch.mu.Unlock()
+		if s.batch.Pending() != before+1 || e.Capped != tc.capped {
+			t.Errorf("%s: queued %+v, want capped=%v", tc.name, e, tc.capped)
+		}
+	}
+	five := 5
+	for _, bad := range []Beacon{
+		{View: "short", Kind: store.EventFinish},
+		{View: strings.Repeat("G", 32), Kind: store.EventFinish},
+		{View: view, Kind: "dance"},
+		{View: view, Kind: store.EventProgress},
+		{View: view, Kind: store.EventProgress, Seconds: []int{3, 40}, Watched: 2},
+		{View: view, Kind: store.EventProgress, Seconds: []int{-1}, Watched: 1},
+		{View: view, Kind: store.EventProgress, Seconds: []int{1}, Prev: 3, Watched: 2},
+		{View: view, Kind: store.EventCTA},
+		{View: view, Kind: store.EventCTA, Button: &five},
+	} {
+		if err := s.Ingest(context.Background(), target, bad, Client{}); !IsInvalid(err) {
+			t.Errorf("beacon %+v: %v, want a refusal", bad, err)
+		}
+	}
+	// Progress: seconds are sorted and counted once; the histogram moves
+	// from the tenth before to the tenth after.
+	if err := s.Ingest(context.Background(), target, Beacon{View: view, Kind: store.EventProgress, Seconds: []int{4, 3, 4}, Prev: 3, Watched: 5}, Client{}); err != nil {
+		t.Fatal(err)
+	}
+	s.batch.mu.Lock()
+	e := s.batch.buf[len(s.batch.buf)-1]
+	s.batch.mu.Unlock()
+	if !slices.Equal(e.Seconds, []int{3, 4}) || e.PrevBucket != 3 || e.Bucket != 5 || e.Watched != 5 {
+		t.Errorf("progress queued as %+v", e)
+	}
+}
