@@ -48,3 +48,33 @@ func TestPutFileMovesIntoDisk(t *testing.T) {
 		t.Errorf("a refused file was removed: %v", err)
 	}
 }
+
+func TestPutFileUnsyncedThenFlush(t *testing.T) {
+	d, err := NewDisk(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"a", "b"} {
+		src := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(src, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := PutFileUnsynced(context.Background(), d, "videos/v/"+name, src); err != nil {
+			t.Fatalf("file %d: %v", i, err)
+		}
+	}
+	if err := Flush(d); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b"} {
+		rc, err := d.Get(context.Background(), "videos/v/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != name {
+			t.Errorf("%s holds %q", name, b)
+		}
+	}
+}
