@@ -138,6 +138,11 @@ func TestExport(t *testing.T) {
 		t.Errorf("workspace export: %v\n%s\n%s", keys(wsFiles), wsFiles["members.json"], wsFiles["videos.json"])
 	}
 
+	// Three a day at most.
+	wantRedirect(t, ada.post("/privacy/export", nil), "/privacy?notice=export-requested")
+	smtp.WaitFor(t, "ada@example.com", "Your Framecast data export is ready")
+	want(t, ada.post("/privacy/export", nil), http.StatusConflict, "3 exports in the last 24 hours")
+
 	// The links expire with the export's lifetime (7 days by default).
 	clk.Add(7*24*time.Hour + time.Minute)
 	want(t, ada.get(path), http.StatusGone, "expired")

@@ -19,6 +19,9 @@ import (
 
 const jobExport = "privacy-export"
 
+// maxExportsPerDay bounds the exports one user asks for in 24 hours.
+const maxExportsPerDay = 3
+
 type exportArgs struct {
 	ExportID string `json:"export_id"`
 }
@@ -50,10 +53,18 @@ func (s *Service) requestExport(ctx context.Context, u store.User, wsID string) 
 	if err != nil {
 		return store.Export{}, err
 	}
+	today := 0
 	for _, e := range es {
 		if e.State == store.ExportPending && e.WorkspaceID == wsID {
 			return store.Export{}, fail(KindConflict, "An export is being prepared already; you will get an e-mail when it is ready.")
 		}
+		if s.now().Sub(e.CreatedAt) < 24*time.Hour {
+			today++
+		}
+	}
+	// Each export copies every video: a few a day is plenty.
+	if today >= maxExportsPerDay {
+		return store.Export{}, fail(KindConflict, "You asked for %d exports in the last 24 hours; use the links we mailed, or ask again tomorrow.", today)
 	}
 	e := store.Export{ID: newID(), UserID: u.ID, WorkspaceID: wsID, State: store.ExportPending, CreatedAt: s.now().UTC()}
 	if err := s.store.CreateExport(ctx, e); err != nil {
