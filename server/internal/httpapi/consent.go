@@ -61,24 +61,24 @@ func (s *Server) adminSupportPage(c *fiber.Ctx) error {
 
 // consentGate sends a signed-in user who has not accepted the latest
 // major policy version to accept it first (or withdraw and leave); the
-// privacy pages and signing out stay open. It redirects (303) or fails;
-// nil without a redirect means go on.
-func (s *Server) consentGate(c *fiber.Ctx, u *store.User) error {
+// privacy pages and signing out stay open. stop says the request was
+// answered (redirected) or failed.
+func (s *Server) consentGate(c *fiber.Ctx, u *store.User) (stop bool, err error) {
 	if s.privacy == nil {
-		return nil
+		return false, nil
 	}
 	p := c.Path()
 	if strings.HasPrefix(p, "/privacy") || p == "/signout" || strings.HasPrefix(p, "/profile/delete") || isAPI(p) {
-		return nil
+		return false, nil
 	}
 	_, need, err := s.privacy.NeedsConsent(c.UserContext(), *u)
 	if err != nil || !need {
-		return err
+		return err != nil, err
 	}
 	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
-		return c.Redirect("/privacy/consent?next="+url.QueryEscape(string(c.Request().URI().RequestURI())), fiber.StatusSeeOther)
+		return true, c.Redirect("/privacy/consent?next="+url.QueryEscape(string(c.Request().URI().RequestURI())), fiber.StatusSeeOther)
 	}
-	return newError(fiber.StatusForbidden, api.CodeForbidden, "Accept the new privacy policy first: open %s/privacy/consent.", s.baseURL)
+	return true, newError(fiber.StatusForbidden, api.CodeForbidden, "Accept the new privacy policy first: open %s/privacy/consent.", s.baseURL)
 }
 
 // policyForm adds the current policy version to a sign-up form.

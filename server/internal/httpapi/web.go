@@ -160,7 +160,7 @@ func (s *Server) signedIn(c *fiber.Ctx) error {
 		return err
 	}
 	if u != nil {
-		if err := s.consentGate(c, u); err != nil || c.Response().StatusCode() == fiber.StatusSeeOther {
+		if stop, err := s.consentGate(c, u); stop || err != nil {
 			return err
 		}
 		return c.Next()
