@@ -178,6 +178,13 @@ func testErasure(t *testing.T, rec hlsRecording, shared string, edit func(*confi
 	}
 	want(t, bob.get("/w/"+ws), http.StatusOK, "Shared Co")
 	sweep(t, ts, needles, survivors)
+	// No scratch copy (a processing or export work file) is left either.
+	filepath.WalkDir(filepath.Join(ts.DataDir, "work"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			t.Errorf("scratch file left: %s", path)
+		}
+		return nil
+	})
 	// (After the sweep: any attempt counts against the address again.)
 	want(t, newBrowser(t, ts.URL).post("/signin", url.Values{"email": {"zeb.quill@example.com"}, "password": {testPassword}}), http.StatusUnauthorized)
 }
