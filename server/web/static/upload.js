@@ -27,6 +27,9 @@
     $("upload-bar").value = p;
     $("upload-percent").textContent = p + " %";
   }
+  function code(xhr) {
+    try { return JSON.parse(xhr.responseText).error.code; } catch (e) { return ""; }
+  }
   function message(xhr) {
     try { return JSON.parse(xhr.responseText).error.message; } catch (e) { return "The server answered " + xhr.status + "."; }
   }
@@ -90,7 +93,10 @@
         if (up.state !== "receiving") break;
         continue;
       }
-      if (xhr.status >= 400 && xhr.status < 500 && xhr.status !== 409 && xhr.status !== 423 && xhr.status !== 408) {
+      // 409: another offset; 423: another request has it; 408 and a body
+      // that ended early (a proxy cut it): all resume below.
+      var again = xhr.status === 409 || xhr.status === 423 || xhr.status === 408 || code(xhr) === "upload_interrupted";
+      if (xhr.status >= 400 && xhr.status < 500 && !again) {
         localStorage.removeItem(key(file));
         return problem(message(xhr));
       }
