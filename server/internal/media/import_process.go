@@ -270,10 +270,23 @@ func (s *Service) importSource(ctx context.Context, videoID string, im store.Imp
 	if keys == nil {
 		return "", jobs.Permanent(fmt.Errorf("the uploaded file is incomplete (%d of %d bytes stored); upload it again", im.Received, im.Length))
 	}
-	if len(keys) == 1 {
-		if p := blob.LocalPath(s.blobs, keys[0]); p != "" {
-			return p, nil
+	// Parts on local disk are read in place: one as it is, several through
+	// ffmpeg's concat protocol (which seeks across them, as an MP4 with its
+	// index at the end needs), so a large upload is never copied again.
+	var local []string
+	for _, k := range keys {
+		p := blob.LocalPath(s.blobs, k)
+		if p == "" || strings.ContainsAny(p, "|") {
+			local = nil
+			break
 		}
+		local = append(local, p)
+	}
+	switch {
+	case len(local) == 1:
+		return local[0], nil
+	case len(local) > 1:
+		return "concat:" + strings.Join(local, "|"), nil
 	}
 	path := filepath.Join(work, "source")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
