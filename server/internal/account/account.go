@@ -11,11 +11,6 @@ package account
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base32"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -205,15 +200,6 @@ type Client struct {
 	UserAgent string
 }
 
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// newID returns a random 128-bit id in lower-case base32 (26 characters).
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return strings.ToLower(b32.EncodeToString(b[:]))
-}
-
 // ValidID reports whether s has the shape of an id newID makes.
 func ValidID(s string) bool {
 	if len(s) != 26 {
@@ -225,19 +211,6 @@ func ValidID(s string) bool {
 		}
 	}
 	return true
-}
-
-// newSecret returns a random 256-bit bearer secret, base64url.
-func newSecret() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// hashSecret is what the store keeps of a secret.
-func hashSecret(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
 }
 
 // validSecret bounds secrets arriving from outside before they are hashed

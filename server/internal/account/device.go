@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -99,10 +100,10 @@ func (s *Service) StartDeviceAuthorization(ctx context.Context, clientName strin
 		name = "Framecast desktop"
 	}
 	now := s.now().UTC()
-	secret := newSecret()
+	secret := secrets.NewToken()
 	for range 5 {
 		code := newUserCode()
-		err := s.store.CreateDeviceCode(ctx, store.DeviceCode{CodeHash: hashSecret(secret), UserCode: code, ClientName: name,
+		err := s.store.CreateDeviceCode(ctx, store.DeviceCode{CodeHash: secrets.Hash(secret), UserCode: code, ClientName: name,
 			Interval: DevicePollInterval, CreatedAt: now, ExpiresAt: now.Add(DeviceCodeTTL)})
 		if errors.Is(err, store.ErrConflict) {
 			continue // user code in use: draw another
@@ -174,7 +175,7 @@ func (s *Service) PollDevice(ctx context.Context, deviceCode string, cl Client) 
 	if !validSecret(deviceCode) {
 		return IssuedDevice{}, expired
 	}
-	h := hashSecret(deviceCode)
+	h := secrets.Hash(deviceCode)
 	d, err := s.store.DeviceCode(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return IssuedDevice{}, expired
@@ -209,8 +210,8 @@ func (s *Service) PollDevice(ctx context.Context, deviceCode string, cl Client) 
 	if err != nil {
 		return IssuedDevice{}, storeErr(err, expired.Message)
 	}
-	token := DeviceTokenPrefix + newSecret()
-	dev := store.Device{ID: newID(), UserID: u.ID, Name: d.ClientName, TokenHash: hashSecret(token), CreatedAt: now}
+	token := DeviceTokenPrefix + secrets.NewToken()
+	dev := store.Device{ID: secrets.NewID(), UserID: u.ID, Name: d.ClientName, TokenHash: secrets.Hash(token), CreatedAt: now}
 	if err := s.store.RedeemDeviceCode(ctx, h, dev); errors.Is(err, store.ErrNotFound) {
 		return IssuedDevice{}, expired // another poll got it
 	} else if err != nil {
@@ -238,7 +239,7 @@ func (s *Service) AuthenticateDevice(ctx context.Context, token string) (store.U
 	if !ok || !validSecret(secret) {
 		return store.User{}, store.Device{}, unauth
 	}
-	d, err := s.store.DeviceByToken(ctx, hashSecret(token))
+	d, err := s.store.DeviceByToken(ctx, secrets.Hash(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, store.Device{}, unauth
 	}
@@ -269,7 +270,7 @@ func (s *Service) placeholderUser(ctx context.Context) (store.User, error) {
 		return u, err
 	}
 	now := s.now().UTC()
-	u = store.User{ID: newID(), Email: strings.TrimSpace(s.placeUser), EmailNorm: norm, Name: "Framecast owner", CreatedAt: now, UpdatedAt: now}
+	u = store.User{ID: secrets.NewID(), Email: strings.TrimSpace(s.placeUser), EmailNorm: norm, Name: "Framecast owner", CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
 		return s.store.UserByEmail(ctx, norm)
 	} else if err != nil {

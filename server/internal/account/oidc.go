@@ -13,6 +13,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -135,9 +136,9 @@ func (s *Service) StartOIDC(ctx context.Context, name, browser, next string, cl 
 		s.log.Error("OIDC provider unavailable", "provider", name, "err", err)
 		return "", fail(KindConflict, "Sign-in with %s is not available right now. Try again later.", p.cfg.Label)
 	}
-	state, nonce, verifier := newSecret(), newSecret(), oauth2.GenerateVerifier()
+	state, nonce, verifier := secrets.NewToken(), secrets.NewToken(), oauth2.GenerateVerifier()
 	now := s.now().UTC()
-	err = s.store.CreateLoginFlow(ctx, store.LoginFlow{StateHash: hashSecret(state), Provider: name, BrowserHash: hashSecret(browser),
+	err = s.store.CreateLoginFlow(ctx, store.LoginFlow{StateHash: secrets.Hash(state), Provider: name, BrowserHash: secrets.Hash(browser),
 		Verifier: verifier, Nonce: nonce, Next: SafeNext(next), CreatedAt: now, ExpiresAt: now.Add(loginFlowTTL)})
 	if err != nil {
 		return "", err
@@ -181,7 +182,7 @@ func (s *Service) FinishOIDC(ctx context.Context, name string, cb OIDCCallback, 
 	if !validSecret(cb.State) {
 		return OIDCResult{}, expired
 	}
-	flow, err := s.store.ConsumeLoginFlow(ctx, hashSecret(cb.State), s.now())
+	flow, err := s.store.ConsumeLoginFlow(ctx, secrets.Hash(cb.State), s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return OIDCResult{}, expired
 	}
@@ -189,7 +190,7 @@ func (s *Service) FinishOIDC(ctx context.Context, name string, cb OIDCCallback, 
 		return OIDCResult{}, err
 	}
 	if flow.Provider != name || !validSecret(cb.Browser) ||
-		subtle.ConstantTimeCompare([]byte(flow.BrowserHash), []byte(hashSecret(cb.Browser))) != 1 {
+		subtle.ConstantTimeCompare([]byte(flow.BrowserHash), []byte(secrets.Hash(cb.Browser))) != 1 {
 		return OIDCResult{}, fail(KindForbidden, "This sign-in was started in another browser. Start it again here.")
 	}
 	if cb.Error != "" {
@@ -292,7 +293,7 @@ func (s *Service) oidcUser(ctx context.Context, provider, label, subject string,
 		if nerr != nil {
 			name = email[:strings.IndexByte(email, '@')]
 		}
-		u = store.User{ID: newID(), Email: email, EmailNorm: norm, Name: name, CreatedAt: now, UpdatedAt: now}
+		u = store.User{ID: secrets.NewID(), Email: email, EmailNorm: norm, Name: name, CreatedAt: now, UpdatedAt: now}
 		if verified {
 			u.EmailVerifiedAt = now
 		}

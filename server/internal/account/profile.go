@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -92,7 +93,7 @@ func (s *Service) ChangePassword(ctx context.Context, u store.User, current, pas
 	}
 	keep := ""
 	if validSecret(keepSession) {
-		keep = hashSecret(keepSession)
+		keep = secrets.Hash(keepSession)
 	}
 	if err := s.store.DeleteUserSessions(ctx, u.ID, keep); err != nil {
 		return err
@@ -134,7 +135,7 @@ func (s *Service) SetPhoto(ctx context.Context, u store.User, r io.Reader) (stor
 	if err != nil {
 		return store.User{}, err
 	}
-	key := "users/" + u.ID + "/photo-" + newID()
+	key := "users/" + u.ID + "/photo-" + secrets.NewID()
 	if err := s.blobs.Put(ctx, key, bytes.NewReader(b)); err != nil {
 		return store.User{}, fmt.Errorf("store photo: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -69,7 +70,7 @@ func (s *Service) register(ctx context.Context, u store.User, policy string, at 
 	old, err := s.store.UserByEmail(ctx, u.EmailNorm)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		u.ID, u.CreatedAt, u.UpdatedAt = newID(), now, now
+		u.ID, u.CreatedAt, u.UpdatedAt = secrets.NewID(), now, now
 		err := s.store.CreateUser(ctx, u)
 		if errors.Is(err, store.ErrConflict) {
 			return nil // a sign-up for the same address won the race; it sent the mail
@@ -107,9 +108,9 @@ func (s *Service) sendVerification(ctx context.Context, u store.User, addr strin
 	if err := s.allow(ctx, limitVerifyUser, u.ID); err != nil {
 		return err
 	}
-	secret := newSecret()
+	secret := secrets.NewToken()
 	now := s.now().UTC()
-	err := s.store.CreateUserToken(ctx, store.UserToken{TokenHash: hashSecret(secret), UserID: u.ID, Purpose: store.TokenVerify,
+	err := s.store.CreateUserToken(ctx, store.UserToken{TokenHash: secrets.Hash(secret), UserID: u.ID, Purpose: store.TokenVerify,
 		Email: addr, CreatedAt: now, ExpiresAt: now.Add(verifyTTL)})
 	if err != nil {
 		return err
@@ -130,7 +131,7 @@ func (s *Service) VerifyEmail(ctx context.Context, secret string) (store.User, e
 	if !validSecret(secret) {
 		return store.User{}, bad
 	}
-	tok, err := s.store.ConsumeUserToken(ctx, hashSecret(secret), store.TokenVerify, s.now())
+	tok, err := s.store.ConsumeUserToken(ctx, secrets.Hash(secret), store.TokenVerify, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, bad
 	}
@@ -200,13 +201,13 @@ func (s *Service) SignIn(ctx context.Context, email, password string, cl Client)
 // NewSession opens a session for the user and returns its secret (the
 // cookie value).
 func (s *Service) NewSession(ctx context.Context, userID string, cl Client) (string, error) {
-	secret := newSecret()
+	secret := secrets.NewToken()
 	now := s.now().UTC()
 	ua := cl.UserAgent
 	if len(ua) > 256 {
 		ua = ua[:256]
 	}
-	err := s.store.CreateSession(ctx, store.Session{TokenHash: hashSecret(secret), UserID: userID, CreatedAt: now,
+	err := s.store.CreateSession(ctx, store.Session{TokenHash: secrets.Hash(secret), UserID: userID, CreatedAt: now,
 		LastSeenAt: now, ExpiresAt: now.Add(SessionTTL), IP: TruncateIP(cl.IP), UserAgent: ua})
 	if err != nil {
 		return "", fmt.Errorf("new session: %w", err)
@@ -221,7 +222,7 @@ func (s *Service) recordSignIn(ctx context.Context, userID, method string, cl Cl
 	if len(ua) > 256 {
 		ua = ua[:256]
 	}
-	err := s.store.RecordSignIn(ctx, store.SignIn{ID: newID(), UserID: userID, At: s.now().UTC(), Method: method,
+	err := s.store.RecordSignIn(ctx, store.SignIn{ID: secrets.NewID(), UserID: userID, At: s.now().UTC(), Method: method,
 		IP: TruncateIP(cl.IP), UserAgent: ua})
 	if err != nil {
 		s.log.Warn("recording a sign-in failed", "user_id", userID, "err", err)
@@ -240,7 +241,7 @@ func (s *Service) Session(ctx context.Context, secret string) (u store.User, ext
 	if !validSecret(secret) {
 		return store.User{}, false, fail(KindUnauthorized, "Sign in first.")
 	}
-	h := hashSecret(secret)
+	h := secrets.Hash(secret)
 	now := s.now().UTC()
 	se, err := s.store.Session(ctx, h, now)
 	if errors.Is(err, store.ErrNotFound) {
@@ -271,7 +272,7 @@ func (s *Service) SignOut(ctx context.Context, secret string) error {
 	if !validSecret(secret) {
 		return nil
 	}
-	return s.store.DeleteSession(ctx, hashSecret(secret))
+	return s.store.DeleteSession(ctx, secrets.Hash(secret))
 }
 
 // RequestReset mails a password-reset link if the address has an account.
@@ -296,9 +297,9 @@ func (s *Service) RequestReset(ctx context.Context, email string, cl Client) err
 		if err != nil {
 			return err
 		}
-		secret := newSecret()
+		secret := secrets.NewToken()
 		now := s.now().UTC()
-		if err := s.store.CreateUserToken(ctx, store.UserToken{TokenHash: hashSecret(secret), UserID: u.ID, Purpose: store.TokenReset,
+		if err := s.store.CreateUserToken(ctx, store.UserToken{TokenHash: secrets.Hash(secret), UserID: u.ID, Purpose: store.TokenReset,
 			Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(resetTTL)}); err != nil {
 			return err
 		}
@@ -322,7 +323,7 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) (s
 	if err != nil {
 		return store.User{}, err
 	}
-	tok, err := s.store.ConsumeUserToken(ctx, hashSecret(secret), store.TokenReset, s.now())
+	tok, err := s.store.ConsumeUserToken(ctx, secrets.Hash(secret), store.TokenReset, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, bad
 	}

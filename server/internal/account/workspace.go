@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -60,7 +61,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, u store.User, name string
 	if err != nil {
 		return store.Workspace{}, err
 	}
-	w := store.Workspace{ID: newID(), Name: name, CreatedAt: s.now().UTC()}
+	w := store.Workspace{ID: secrets.NewID(), Name: name, CreatedAt: s.now().UTC()}
 	if err := s.store.CreateWorkspace(ctx, w, u.ID); err != nil {
 		return store.Workspace{}, err
 	}
@@ -175,7 +176,7 @@ func (s *Service) SetLogo(ctx context.Context, u store.User, wsID string, r io.R
 	if err != nil {
 		return storeErr(err, notMember().Message)
 	}
-	key := "workspaces/" + wsID + "/logo-" + newID()
+	key := "workspaces/" + wsID + "/logo-" + secrets.NewID()
 	if err := s.blobs.Put(ctx, key, bytes.NewReader(b)); err != nil {
 		return fmt.Errorf("store logo: %w", err)
 	}
@@ -257,9 +258,9 @@ func (s *Service) Invite(ctx context.Context, u store.User, wsID, email, role st
 	if err != nil {
 		return store.Invitation{}, storeErr(err, notMember().Message)
 	}
-	secret := newSecret()
+	secret := secrets.NewToken()
 	now := s.now().UTC()
-	inv := store.Invitation{ID: newID(), WorkspaceID: wsID, Email: email, EmailNorm: norm, Role: role, TokenHash: hashSecret(secret),
+	inv := store.Invitation{ID: secrets.NewID(), WorkspaceID: wsID, Email: email, EmailNorm: norm, Role: role, TokenHash: secrets.Hash(secret),
 		InvitedBy: u.ID, CreatedAt: now, ExpiresAt: now.Add(invitationTTL)}
 	if err := s.store.CreateInvitation(ctx, inv); err != nil {
 		return store.Invitation{}, err
@@ -292,7 +293,7 @@ func (s *Service) Invitation(ctx context.Context, secret string) (PendingInvitat
 	if !validSecret(secret) {
 		return PendingInvitation{}, bad
 	}
-	inv, err := s.store.InvitationByToken(ctx, hashSecret(secret))
+	inv, err := s.store.InvitationByToken(ctx, secrets.Hash(secret))
 	if errors.Is(err, store.ErrNotFound) || err == nil && (!inv.AcceptedAt.IsZero() || !s.now().Before(inv.ExpiresAt)) {
 		return PendingInvitation{}, bad
 	}
@@ -317,7 +318,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, u store.User, secret str
 		return store.Invitation{}, fail(KindForbidden, "This invitation was sent to %s; you are signed in as %s. Sign in with that address to accept it.",
 			p.Invitation.Email, u.Email)
 	}
-	inv, err := s.store.AcceptInvitation(ctx, hashSecret(secret), u.ID, s.now())
+	inv, err := s.store.AcceptInvitation(ctx, secrets.Hash(secret), u.ID, s.now())
 	if err != nil {
 		return store.Invitation{}, storeErr(err, "This invitation is not valid any more. Ask for a new one.")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"framecast.dev/server/internal/blob"
 	"framecast.dev/server/internal/jobs"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/api"
 )
@@ -261,7 +262,7 @@ func (s *Service) queueImport(ctx context.Context, im store.Import) error {
 // past the lease) can neither overwrite nor delete the part of the
 // request that took over from the same offset.
 func importPartKey(videoID string, start, end int64) string {
-	return fmt.Sprintf("%s%020d-%020d-%s", importPrefix(videoID), start, end, randomToken(5))
+	return fmt.Sprintf("%s%020d-%020d-%s", importPrefix(videoID), start, end, secrets.Random(5))
 }
 
 // parseImportPart reads a part key's range.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -42,7 +43,7 @@ func newLeases(s store.Store, log *slog.Logger, now func() time.Time) *leases {
 // called from another goroutine, and never after release returns. ok is
 // false when the holder did not let go within takeoverWait.
 func (l *leases) acquire(ctx context.Context, name string, abort func()) (release func(), ok bool, err error) {
-	holder := randomToken(10)
+	holder := secrets.Random(10)
 	deadline := time.Now().Add(l.takeoverWait)
 	asked := time.Time{}
 	for {

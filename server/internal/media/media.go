@@ -15,8 +15,6 @@ package media
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +25,7 @@ import (
 
 	"framecast.dev/server/internal/blob"
 	"framecast.dev/server/internal/jobs"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
@@ -163,14 +162,6 @@ func clearSpool(dir string, log *slog.Logger) {
 	}
 }
 
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return strings.ToLower(b32.EncodeToString(b))
-}
-
 // Lengths of generated identifiers: the id is 128 random bits, the slug
 // 160 (it is the share link's only protection).
 const (
@@ -223,8 +214,8 @@ func (s *Service) CreateVideo(ctx context.Context, ownerID, title, recordingID s
 		}
 	}
 	v, created, err := s.store.CreateVideo(ctx, store.Video{
-		ID:          randomToken(idBytes),
-		Slug:        randomToken(slugBytes),
+		ID:          secrets.Random(idBytes),
+		Slug:        secrets.Random(slugBytes),
 		RecordingID: rec.String(),
 		Title:       title,
 		State:       store.StateUploading,

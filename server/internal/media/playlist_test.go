@@ -3,6 +3,7 @@ package media
 import (
 	"testing"
 
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -29,7 +30,7 @@ seg/2.m4s
 }
 
 func TestIDs(t *testing.T) {
-	id, slug := randomToken(idBytes), randomToken(slugBytes)
+	id, slug := secrets.Random(idBytes), secrets.Random(slugBytes)
 	if !ValidID(id) || !ValidSlug(slug) || ValidID(slug) || ValidSlug(id) {
 		t.Fatalf("id %q slug %q", id, slug)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/mail"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/seal"
 )
@@ -66,7 +67,7 @@ func (s *Service) requestExport(ctx context.Context, u store.User, wsID string) 
 	if today >= maxExportsPerDay {
 		return store.Export{}, fail(KindConflict, "You asked for %d exports in the last 24 hours; use the links we mailed, or ask again tomorrow.", today)
 	}
-	e := store.Export{ID: newID(), UserID: u.ID, WorkspaceID: wsID, State: store.ExportPending, CreatedAt: s.now().UTC()}
+	e := store.Export{ID: secrets.NewID(), UserID: u.ID, WorkspaceID: wsID, State: store.ExportPending, CreatedAt: s.now().UTC()}
 	if err := s.store.CreateExport(ctx, e); err != nil {
 		return store.Export{}, err
 	}
@@ -126,8 +127,8 @@ func (s *Service) runExport(ctx context.Context, j store.Job) (err error) {
 			return fmt.Errorf("export %s: %w", e.ID, err)
 		}
 	}
-	token := newSecret()
-	e.TokenHash = hashSecret(token)
+	token := secrets.NewToken()
+	e.TokenHash = secrets.Hash(token)
 	e.State = store.ExportReady
 	if err := s.store.UpdateExport(ctx, e); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -232,7 +233,7 @@ func (s *Service) Download(ctx context.Context, u store.User, token string) (io.
 	if !validSecret(token) {
 		return nil, store.Export{}, notFound
 	}
-	e, err := s.store.ExportByToken(ctx, hashSecret(token))
+	e, err := s.store.ExportByToken(ctx, secrets.Hash(token))
 	if errors.Is(err, store.ErrNotFound) || err == nil && (e.UserID != u.ID || e.State != store.ExportReady) {
 		return nil, store.Export{}, notFound
 	}

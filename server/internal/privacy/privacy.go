@@ -11,11 +11,7 @@ package privacy
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base32"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +23,7 @@ import (
 	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/mail"
 	"framecast.dev/server/internal/media"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/seal"
 )
@@ -133,7 +130,7 @@ const (
 // audit records a privacy action for the user to see. A failure is
 // logged, not returned: the action itself happened.
 func (s *Service) audit(ctx context.Context, userID, action, detail string) {
-	err := s.store.AddAudit(ctx, store.AuditEntry{ID: newID(), UserID: userID, At: s.now().UTC(), Action: action, Detail: detail})
+	err := s.store.AddAudit(ctx, store.AuditEntry{ID: secrets.NewID(), UserID: userID, At: s.now().UTC(), Action: action, Detail: detail})
 	if err != nil {
 		s.log.Error("privacy audit entry not written", "user_id", userID, "action", action, "err", err)
 	}
@@ -173,26 +170,6 @@ func (s *Service) eraseUser(ctx context.Context, u store.User) error {
 		}
 	}
 	return nil
-}
-
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// newID returns a random 128-bit id in lower-case base32.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return strings.ToLower(b32.EncodeToString(b[:]))
-}
-
-func newSecret() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func hashSecret(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
 }
 
 // validSecret bounds a secret from a URL before it is hashed.

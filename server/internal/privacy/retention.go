@@ -9,6 +9,7 @@ import (
 	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/mail"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -161,7 +162,7 @@ func (s *Service) SendSupport(ctx context.Context, u store.User, subject, body s
 	if body == "" || len(body) > 20_000 {
 		return fail(KindInvalid, "Write your message (up to 20,000 characters).")
 	}
-	m := store.SupportMessage{ID: newID(), UserID: u.ID, Name: u.Name, Email: u.Email, Subject: subject, Body: body, CreatedAt: s.now().UTC()}
+	m := store.SupportMessage{ID: secrets.NewID(), UserID: u.ID, Name: u.Name, Email: u.Email, Subject: subject, Body: body, CreatedAt: s.now().UTC()}
 	if err := s.store.AddSupportMessage(ctx, m); err != nil {
 		return err
 	}

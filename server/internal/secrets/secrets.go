@@ -4,6 +4,8 @@ package secrets
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -71,6 +73,25 @@ func NewToken() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// NewID returns a random 128-bit id in lower-case base32 (26 characters):
+// unguessable, and safe in URLs and file names.
+func NewID() string { return Random(16) }
+
+// Random returns n random bytes in lower-case unpadded base32: ids, slugs
+// and link tokens.
+func Random(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// Hash is what the store keeps of a bearer secret: its SHA-256, in hex.
+// Secrets are 256 random bits, so no salt or slow hash is needed.
+func Hash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
 }
 
 // NewKEKHex returns a random 256-bit key as 64 hex digits.

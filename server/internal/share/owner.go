@@ -2,8 +2,6 @@ package share
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"framecast.dev/server/internal/media"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 	"framecast.dev/shared/api"
 )
@@ -252,8 +251,6 @@ func (s *Service) UpdateSettings(ctx context.Context, u store.User, id string, i
 	return v, nil
 }
 
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
 // Rotate gives the video a new link; the old one stops working at once.
 func (s *Service) Rotate(ctx context.Context, u store.User, id string) (store.Video, error) {
 	v, err := s.OwnedVideo(ctx, u, id)
@@ -261,9 +258,7 @@ func (s *Service) Rotate(ctx context.Context, u store.User, id string) (store.Vi
 		return store.Video{}, err
 	}
 	for range 3 {
-		b := make([]byte, 20)
-		rand.Read(b)
-		nv, err := s.store.RotateSlug(ctx, v.ID, strings.ToLower(b32.EncodeToString(b)))
+		nv, err := s.store.RotateSlug(ctx, v.ID, secrets.Random(20))
 		s.cache.forget(v.ID)
 		if errors.Is(err, store.ErrConflict) {
 			continue

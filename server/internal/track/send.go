@@ -3,9 +3,7 @@ package track
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	fcmail "framecast.dev/server/internal/mail"
+	"framecast.dev/server/internal/secrets"
 	"framecast.dev/server/internal/store"
 )
 
@@ -108,18 +107,9 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) error {
 	return nil
 }
 
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func randomToken() string {
-	b := make([]byte, 20)
-	rand.Read(b)
-	return strings.ToLower(b32.EncodeToString(b))
-}
-
 // RecipientTokenHash is how a personal link's secret is kept.
 func RecipientTokenHash(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
+	return secrets.Hash(token)
 }
 
 // Send mails a video to recipients.
@@ -158,9 +148,9 @@ func (s *Service) Send(ctx context.Context, in SendInput) (SendResult, error) {
 		}
 		link := in.ShareURL
 		if res.Personal {
-			tok := randomToken()
+			tok := secrets.Random(20)
 			link += "?r=" + tok
-			recipients = append(recipients, store.TrackRecipient{ID: randomToken()[:26], VideoID: in.Video.ID, Email: addr,
+			recipients = append(recipients, store.TrackRecipient{ID: secrets.NewID(), VideoID: in.Video.ID, Email: addr,
 				TokenHash: RecipientTokenHash(tok), SentAt: now})
 		}
 		msgs = append(msgs, s.sendMail(in, addr, link, note))
