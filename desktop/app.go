@@ -32,6 +32,8 @@ const (
 	evSignIn   = "signin:code"       // studio.SignInCode
 	evSignedIn = "signin:done"       // the account's name
 	evSignFail = "signin:error"      // a sentence
+	evSent     = "send:done"         // studio.Sent
+	evSendFail = "send:error"        // {recording, message}
 )
 
 // shell is what the app needs from the window toolkit (Wails in gui.go);
@@ -473,4 +475,30 @@ func (a *App) Retry(id string) error {
 		return err
 	}
 	return a.studio.Retry(a.ctx, id)
+}
+
+// SendFailure is why a send by e-mail failed, for the window.
+type SendFailure struct {
+	Recording string `json:"recording"`
+	Message   string `json:"message"`
+}
+
+// SendVideo mails an uploaded recording to recipients and returns at once:
+// the result comes as send:done (studio.Sent) or send:error (SendFailure),
+// so a slow mail server never freezes the window.
+func (a *App) SendVideo(id string, recipients []string, note string) error {
+	if err := a.requireStudio(); err != nil {
+		return err
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		sent, err := a.studio.SendVideo(ctx, id, recipients, note)
+		if err != nil {
+			a.ui.Emit(evSendFail, SendFailure{Recording: id, Message: err.Error()})
+			return
+		}
+		a.ui.Emit(evSent, sent)
+	}()
+	return nil
 }

@@ -35,6 +35,7 @@ type Recording struct {
 	LocalCopy bool    `json:"localCopy"` // the recording's folder (its MP4) is still on disk
 	Kind      string  `json:"kind"`      // "recording", or "import" for an imported file
 	Thumbnail string  `json:"thumbnail"` // the JPEG's URL in the window (ThumbnailPrefix); "" until made
+	OnServer  bool    `json:"onServer"`  // the server has made the video (it can be sent by e-mail)
 }
 
 // Recordings returns the library, newest first.
@@ -56,7 +57,7 @@ func (s *Studio) Recordings(ctx context.Context) ([]Recording, error) {
 		id := r.ID.String()
 		e := Recording{ID: id, Title: r.Title, CreatedAt: r.CreatedAt.UnixMilli(), Seconds: r.Duration.Seconds(),
 			Segments: r.SegmentCount, Uploaded: r.Uploaded, ShareURL: s.links[id], Error: r.Failure, Kind: r.Kind,
-			Thumbnail: thumbs[i]}
+			Thumbnail: thumbs[i], OnServer: r.ServerID != ""}
 		if e.ShareURL == "" && r.Slug != "" && base != "" {
 			e.ShareURL = base + "/v/" + r.Slug
 		}

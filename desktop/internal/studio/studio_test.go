@@ -55,10 +55,17 @@ func startServer(t *testing.T) string {
 // ends.
 func startServerAt(t *testing.T, addr string) string {
 	t.Helper()
+	return startServerIn(t, addr, t.TempDir())
+}
+
+// startServerIn runs framecast-server at addr with its data in dataDir
+// (where, with no SMTP server set, its mail-outbox folder receives mail).
+func startServerIn(t *testing.T, addr, dataDir string) string {
+	t.Helper()
 	url := "http://" + addr
 	out := &testenv.LockedBuffer{}
 	cmd := exec.Command(serverBin)
-	cmd.Env = append(os.Environ(), "FRAMECAST_LISTEN="+addr, "FRAMECAST_DATA_DIR="+t.TempDir(),
+	cmd.Env = append(os.Environ(), "FRAMECAST_LISTEN="+addr, "FRAMECAST_DATA_DIR="+dataDir,
 		"FRAMECAST_DEVICE_TOKEN="+testToken, "FRAMECAST_BASE_URL="+url, "FRAMECAST_LOG_LEVEL=warn")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
