@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatDuration, mount, stateLabel } from "./app";
 import { Backend, EventName, Recording, Settings, validateServerURL } from "./backend";
+import { CONSENT_REMINDER, MAX_RECIPIENTS, parseRecipients, sendDisabledReason } from "./send";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -21,7 +22,7 @@ function rec(over: Partial<Recording> = {}): Recording {
   };
 }
 
-function fakeBackend(initial: Settings, recordings: Recording[] = []) {
+function fakeBackend(initial: Settings, recordings: Recording[] = [], hasToken = false) {
   const saved: Settings[] = [];
   const calls: string[] = [];
   const handlers = new Map<EventName, ((...d: any[]) => void)[]>();
@@ -35,7 +36,7 @@ function fakeBackend(initial: Settings, recordings: Recording[] = []) {
     saveSettings: async (s) => {
       saved.push(s);
     },
-    hasDeviceToken: async () => false,
+    hasDeviceToken: async () => hasToken,
     saveDeviceToken: call("saveDeviceToken"),
     warnings: async () => [],
     recordingState: async () => "idle",
@@ -62,6 +63,9 @@ function fakeBackend(initial: Settings, recordings: Recording[] = []) {
       calls.push("importVideo");
       return "/home/u/clip.mp4";
     },
+    sendVideo: async (id, recipients, note) => {
+      calls.push(`sendVideo ${id} ${recipients.join(",")} ${note}`);
+    },
     on: (name, cb) => {
       handlers.set(name, [...(handlers.get(name) ?? []), cb]);
     },
@@ -76,7 +80,7 @@ function fakeBackend(initial: Settings, recordings: Recording[] = []) {
 async function submit(root: HTMLElement, url: string) {
   const input = root.querySelector<HTMLInputElement>("#server-url")!;
   input.value = url;
-  root.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+  root.querySelector("[data-testid=settings-form]")!.dispatchEvent(new Event("submit", { cancelable: true }));
   await tick();
 }
 
@@ -321,5 +325,83 @@ describe("validateServerURL", () => {
     const got = validateServerURL(url);
     if (want === "") expect(got).toBe("");
     else expect(got).toContain(want);
+  });
+});
+
+describe("send by e-mail", () => {
+  it("splits recipients on commas, semicolons and lines, once each, lower-cased", () => {
+    expect(parseRecipients(" Ann@Example.com,bob@example.org;\n\ncarol@example.net \r\n ann@example.com ,")).toEqual({
+      addresses: ["ann@example.com", "bob@example.org", "carol@example.net"],
+      error: "",
+    });
+  });
+
+  it("rejects what is not an address, an empty list and too many", () => {
+    expect(parseRecipients("ann@example.com, bob").error).toBe("“bob” is not an e-mail address.");
+    expect(parseRecipients("Ann <ann@example.com>").error).toMatch(/is not an e-mail address/);
+    expect(parseRecipients("ann@@example.com").error).toMatch(/is not an e-mail address/);
+    expect(parseRecipients("ann@localhost").error).toMatch(/is not an e-mail address/);
+    expect(parseRecipients(" ,\n ").error).toBe("Give at least one e-mail address.");
+    const many = Array.from({ length: MAX_RECIPIENTS + 1 }, (_, i) => `p${i}@example.com`).join("\n");
+    expect(parseRecipients(many).error).toBe(`At most ${MAX_RECIPIENTS} recipients at once.`);
+    expect(parseRecipients(many.split("\n").slice(0, MAX_RECIPIENTS).join(",")).addresses).toHaveLength(MAX_RECIPIENTS);
+  });
+
+  it("says why a recording cannot be sent", () => {
+    expect(sendDisabledReason(rec({ onServer: true }), false)).toBe("Sign in first to send videos by e-mail.");
+    expect(sendDisabledReason(rec({ onServer: false, state: "waiting" }), true)).toMatch(/^Not on the server yet/);
+    expect(sendDisabledReason(rec({ onServer: true }), true)).toBe("");
+  });
+
+  it("disables the action with its reason until signed in and uploaded", async () => {
+    const root = document.createElement("div");
+    const waiting = rec({ id: "b".repeat(32), state: "waiting", onServer: false, shareURL: "" });
+    const { backend, emit } = fakeBackend({ serverURL: "https://cast.example.com" }, [rec({ onServer: true }), waiting]);
+    await mount(root, backend);
+    const buttons = () => [...root.querySelectorAll<HTMLButtonElement>("[data-testid=send]")];
+    expect(buttons().map((b) => [b.disabled, b.title])).toEqual([
+      [true, "Sign in first to send videos by e-mail."],
+      [true, "Sign in first to send videos by e-mail."],
+    ]);
+    emit("signin:done", "Ada");
+    await tick();
+    expect(buttons().map((b) => [b.disabled, b.title])).toEqual([
+      [false, ""],
+      [true, "Not on the server yet: it can be sent once it has uploaded."],
+    ]);
+  });
+
+  it("checks the recipients, shows the consent reminder, sends and shows what the server said", async () => {
+    const root = document.createElement("div");
+    const r = rec({ onServer: true });
+    const { backend, calls, emit } = fakeBackend({ serverURL: "https://cast.example.com" }, [r], true);
+    await mount(root, backend);
+    const form = q(root, "send-form") as HTMLFormElement;
+    expect(form.hidden).toBe(true);
+    q(root, "send").click();
+    expect(form.hidden).toBe(false);
+    expect(q(root, "send-consent").textContent).toBe(CONSENT_REMINDER);
+    const to = root.querySelector<HTMLTextAreaElement>("#send-to")!;
+    to.value = "ann@example.com\nnope";
+    form.dispatchEvent(new Event("submit", { cancelable: true }));
+    await tick();
+    expect(q(root, "send-status").textContent).toBe("“nope” is not an e-mail address.");
+    expect(calls.filter((c) => c.startsWith("sendVideo"))).toEqual([]);
+
+    to.value = "ann@example.com\nBob@example.com";
+    root.querySelector<HTMLTextAreaElement>("#send-note")!.value = " Have a look ";
+    form.dispatchEvent(new Event("submit", { cancelable: true }));
+    await tick();
+    expect(calls).toContain(`sendVideo ${r.id} ann@example.com,bob@example.com Have a look`);
+    expect((q(root, "send-submit") as HTMLButtonElement).disabled).toBe(true);
+    emit("send:error", { recording: r.id, message: "The note is longer than 2000 characters." });
+    expect(q(root, "send-status").textContent).toBe("The note is longer than 2000 characters.");
+    expect(q(root, "send-status").dataset.kind).toBe("error");
+    expect((q(root, "send-submit") as HTMLButtonElement).disabled).toBe(false);
+    emit("send:done", { recording: r.id, sent: 1, unsubscribed: ["bob@example.com"], personal: true });
+    expect(q(root, "send-status").textContent).toBe(
+      "Sent to 1 recipient, each with a personal link. Not sent to bob@example.com: they unsubscribed.",
+    );
+    expect(to.value).toBe("");
   });
 });

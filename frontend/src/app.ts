@@ -1,5 +1,6 @@
 import { Backend, ImportProgress, Outcome, Recording, Settings, SignInCode, Stats, validateServerURL } from "./backend";
 import { meterPercent, mountPicker } from "./picker";
+import { CONSENT_REMINDER, parseRecipients, sendDisabledReason, Sent, sentLabel } from "./send";
 
 export interface MountOptions {
   // countdownStepMs is the length of each step of the 3-2-1 countdown.
@@ -99,6 +100,17 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
         <h2 id="library-title">Library</h2>
         <p class="empty" data-testid="library-empty">No recordings yet. Press Record to make your first one.</p>
         <ul class="items" data-testid="library-list"></ul>
+        <form class="send" data-testid="send-form" hidden novalidate>
+          <h3 data-testid="send-title"></h3>
+          <label for="send-to">Recipients (separate with commas or lines)</label>
+          <textarea id="send-to" name="recipients" rows="3" spellcheck="false" placeholder="ann@example.com, bob@example.com"></textarea>
+          <label for="send-note">Message (optional)</label>
+          <textarea id="send-note" name="note" rows="3" maxlength="2000"></textarea>
+          <p class="consent" data-testid="send-consent"></p>
+          <button type="submit" data-testid="send-submit">Send</button>
+          <button type="button" data-testid="send-close">Close</button>
+          <p class="status" role="status" data-testid="send-status"></p>
+        </form>
       </section>
       <section class="settings" aria-labelledby="settings-title">
         <h2 id="settings-title">Settings</h2>
@@ -185,6 +197,13 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
   const tracking = form.querySelector<HTMLSelectElement>("#tracking")!;
   const theme = form.querySelector<HTMLSelectElement>("#theme")!;
   const startAtLogin = form.querySelector<HTMLInputElement>("#start-at-login")!;
+  const sendForm = q<HTMLFormElement>("send-form");
+  const sendTo = sendForm.querySelector<HTMLTextAreaElement>("#send-to")!;
+  const sendNote = sendForm.querySelector<HTMLTextAreaElement>("#send-note")!;
+  const sendSubmit = q<HTMLButtonElement>("send-submit");
+  const sendStatus = q("send-status");
+  const [lead, ...rest] = CONSENT_REMINDER.split(": ");
+  q("send-consent").append(el("strong", {}, `${lead}:`), ` ${rest.join(": ")}`);
 
   const say = (where: HTMLElement, text: string, kind: "ok" | "error") => {
     where.textContent = text;
@@ -224,6 +243,17 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
     hudMic.querySelector<HTMLElement>(".level")!.style.width = `${level}%`;
   };
 
+  // Signed in: a device token is saved (sending by e-mail needs it).
+  let signedIn = false;
+  let sending = ""; // the recording the send form is for
+  const openSend = (r: Recording) => {
+    sending = r.id;
+    q("send-title").textContent = `Send “${r.title}” by e-mail`;
+    sendForm.hidden = false;
+    sendSubmit.disabled = false;
+    say(sendStatus, "", "ok");
+    sendTo.focus();
+  };
   const renderLibrary = (recs: Recording[]) => {
     list.replaceChildren();
     empty.hidden = recs.length > 0;
@@ -243,6 +273,12 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
       }
       if (r.state === "failed" || r.state === "waiting") act("Retry", "retry", () => backend.retry(r.id));
       if (r.localCopy && r.state === "uploaded") act("Delete local copy", "delete", () => backend.deleteLocal(r.id));
+      if (r.state !== "recording") {
+        const why = sendDisabledReason(r, signedIn);
+        const b = el("button", { testid: "send", type: "button", disabled: !!why, title: why }, "Send by e-mail…");
+        b.addEventListener("click", () => openSend(r));
+        actions.append(b);
+      }
       const progress = el("progress", { max: 1, value: r.progress });
       progress.hidden = r.state !== "uploading";
       const thumb = el("img", { className: "thumb", alt: "", testid: "item-thumbnail" });
@@ -302,6 +338,7 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
     backend.hasDeviceToken(),
   ]);
   version.textContent = v;
+  signedIn = hasToken;
   let current: Settings = settings;
   const dark = window.matchMedia?.("(prefers-color-scheme: dark)");
   const applyTheme = () => {
@@ -379,6 +416,39 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
     void refresh();
   });
 
+  sendForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const { addresses, error } = parseRecipients(sendTo.value);
+    if (error) {
+      say(sendStatus, error, "error");
+      return;
+    }
+    sendSubmit.disabled = true;
+    say(sendStatus, "Sending…", "ok");
+    try {
+      await backend.sendVideo(sending, addresses, sendNote.value.trim());
+    } catch (err) {
+      sendSubmit.disabled = false;
+      say(sendStatus, `Could not send: ${String(err)}`, "error");
+    }
+  });
+  q("send-close").addEventListener("click", () => {
+    sendForm.hidden = true;
+    sending = "";
+  });
+  backend.on("send:done", (s: Sent) => {
+    if (s.recording !== sending) return;
+    sendSubmit.disabled = false;
+    sendTo.value = "";
+    sendNote.value = "";
+    say(sendStatus, sentLabel(s), "ok");
+  });
+  backend.on("send:error", (f: { recording: string; message: string }) => {
+    if (f.recording !== sending) return;
+    sendSubmit.disabled = false;
+    say(sendStatus, f.message, "error");
+  });
+
   const signingIn = (on: boolean) => {
     signinBtn.disabled = on;
     signinCancel.hidden = !on;
@@ -390,6 +460,8 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
   });
   backend.on("signin:done", (who: string) => {
     signingIn(false);
+    signedIn = true;
+    void refresh();
     tokenInput.placeholder = "A token is saved";
     say(signinStatus, who ? `Signed in as ${who}.` : "Signed in.", "ok");
   });
@@ -473,6 +545,8 @@ export async function mount(root: HTMLElement, backend: Backend, opts: MountOpti
       await backend.saveDeviceToken(tokenInput.value.trim());
       tokenInput.value = "";
       tokenInput.placeholder = "A token is saved";
+      signedIn = true;
+      void refresh();
       say(tokenStatus, "Token saved.", "ok");
     } catch (err) {
       say(tokenStatus, `Could not save the token: ${String(err)}`, "error");

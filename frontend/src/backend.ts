@@ -91,6 +91,7 @@ export interface Recording {
   localCopy: boolean;
   kind?: "recording" | "import";
   thumbnail?: string; // a data URL, once made
+  onServer?: boolean; // the server has made the video (it can be sent by e-mail)
 }
 
 export interface Stats {
@@ -129,7 +130,9 @@ export type EventName =
   | "sources:levels"
   | "sources:error"
   | "import:progress"
-  | "import:error";
+  | "import:error"
+  | "send:done"
+  | "send:error";
 
 export interface SignInCode {
   userCode: string;
@@ -161,6 +164,9 @@ export interface Backend {
   // importVideo asks for a file and imports it; "" when the user
   // cancelled. Progress comes as import:progress events.
   importVideo(): Promise<string>;
+  // sendVideo asks the server to mail an uploaded recording; the result
+  // comes as send:done (Sent) or send:error ({recording, message}).
+  sendVideo(id: string, recipients: string[], note: string): Promise<void>;
   on(event: EventName, cb: (...data: any[]) => void): void;
 }
 
@@ -187,6 +193,7 @@ interface WailsApp {
   SetPickerAudio(a: PickerAudio): Promise<void>;
   ClosePicker(): Promise<void>;
   ImportVideo(): Promise<string>;
+  SendVideo(id: string, recipients: string[], note: string): Promise<void>;
 }
 
 interface WailsRuntime {
@@ -228,6 +235,7 @@ export function wailsBackend(): Backend | undefined {
     setPickerAudio: (a) => app.SetPickerAudio(a),
     closePicker: () => app.ClosePicker(),
     importVideo: () => app.ImportVideo(),
+    sendVideo: (id, r, n) => app.SendVideo(id, r, n),
     on: (name, cb) => {
       window.runtime?.EventsOn(name, cb);
     },

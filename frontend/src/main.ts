@@ -34,6 +34,7 @@ function browserBackend(): Backend {
     setPickerAudio: async () => {},
     closePicker: async () => {},
     importVideo: fail,
+    sendVideo: fail,
     on: () => {},
   };
 }

@@ -105,6 +105,7 @@ function fake(initial: Settings) {
     },
     closePicker: call("closePicker"),
     importVideo: async () => "",
+    sendVideo: async () => {},
     on: (name, cb) => {
       handlers.set(name, [...(handlers.get(name) ?? []), cb]);
     },
@@ -233,7 +234,7 @@ describe("source picker", () => {
     (root.querySelector("#tracking") as HTMLSelectElement).value = "anonymous";
     (root.querySelector("#theme") as HTMLSelectElement).value = "light";
     (root.querySelector("#start-at-login") as HTMLInputElement).checked = true;
-    root.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
+    root.querySelector("[data-testid=settings-form]")!.dispatchEvent(new Event("submit", { cancelable: true }));
     await tick();
     expect(f.saved).toHaveLength(1);
     expect(f.saved[0]).toMatchObject({
