@@ -178,3 +178,25 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("pending retention jobs: %d, %v", n, err)
 	}
 }
+
+// TestSupportFormLimit: the contact form mails the administrators, so one
+// account can send ten messages a day; the eleventh is refused with a
+// message and stored nowhere, and a day later the form works again.
+func TestSupportFormLimit(t *testing.T) {
+	clk := newClock()
+	ts, smtp := startAccounts(t, clk, func(c *config.Config) { c.Privacy.AdminEmails = []string{"help@example.com"} })
+	ada := signUp(t, ts, smtp, "Ada", "ada@example.com")
+	for i := range 10 {
+		wantRedirect(t, ada.post("/support", url.Values{"subject": {fmt.Sprintf("Question %d", i)}, "body": {"How do I trim?"}}), "/support?notice=sent")
+	}
+	a := ada.post("/support", url.Values{"subject": {"One more"}, "body": {"Still there?"}})
+	if a.Status != http.StatusConflict || !strings.Contains(a.Body, "You sent 10 messages in the last 24 hours") {
+		t.Fatalf("the eleventh message: %d, want 409 saying why:\n%s", a.Status, clip(a.Body))
+	}
+	ms, err := ts.d.store.SupportMessages(context.Background(), 100)
+	if err != nil || len(ms) != 10 {
+		t.Fatalf("stored %d messages, %v; want the 10 accepted", len(ms), err)
+	}
+	clk.Add(24*time.Hour + time.Second)
+	wantRedirect(t, ada.post("/support", url.Values{"subject": {"Next day"}, "body": {"Thanks"}}), "/support?notice=sent")
+}

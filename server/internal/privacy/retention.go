@@ -154,6 +154,9 @@ func (s *Service) Enforce(ctx context.Context) (RetentionReport, error) {
 
 // SendSupport keeps a message from u for the server's administrators
 // and mails it to them (from the jobs queue, so a crash loses nothing).
+// maxSupportPerDay bounds the contact-support messages of one user in 24 hours.
+const maxSupportPerDay = 10
+
 func (s *Service) SendSupport(ctx context.Context, u store.User, subject, body string) error {
 	subject, body = strings.TrimSpace(subject), strings.TrimSpace(body)
 	if subject == "" || len(subject) > 200 {
@@ -161,6 +164,15 @@ func (s *Service) SendSupport(ctx context.Context, u store.User, subject, body s
 	}
 	if body == "" || len(body) > 20_000 {
 		return fail(KindInvalid, "Write your message (up to 20,000 characters).")
+	}
+	// The form mails the administrators: a signed-in account must not be
+	// able to flood them.
+	sent, err := s.store.CountSupportMessages(ctx, u.ID, s.now().Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if sent >= maxSupportPerDay {
+		return fail(KindConflict, "You sent %d messages in the last 24 hours; we will answer those first. Write again tomorrow if you need to.", sent)
 	}
 	m := store.SupportMessage{ID: secrets.NewID(), UserID: u.ID, Name: u.Name, Email: u.Email, Subject: subject, Body: body, CreatedAt: s.now().UTC()}
 	if err := s.store.AddSupportMessage(ctx, m); err != nil {

@@ -57,6 +57,8 @@ type PrivacyCentre interface {
 	AddSupportMessage(ctx context.Context, m SupportMessage) error
 	// SupportMessages lists the latest messages, newest first.
 	SupportMessages(ctx context.Context, limit int) ([]SupportMessage, error)
+	// CountSupportMessages counts a user's messages sent at or after since.
+	CountSupportMessages(ctx context.Context, userID string, since time.Time) (int, error)
 	// OrphanSupportMessages starts the retention clock of a deleted
 	// user's messages.
 	OrphanSupportMessages(ctx context.Context, userID string, at time.Time) error

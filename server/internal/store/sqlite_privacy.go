@@ -304,6 +304,15 @@ func (s *SQLite) SupportMessages(ctx context.Context, limit int) ([]SupportMessa
 		FROM support_messages ORDER BY created_at DESC, id LIMIT ?`, limit)
 }
 
+func (s *SQLite) CountSupportMessages(ctx context.Context, userID string, since time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM support_messages WHERE user_id = ? AND created_at >= ?`, userID, micros(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count support messages: %w", err)
+	}
+	return n, nil
+}
+
 func (s *SQLite) OrphanSupportMessages(ctx context.Context, userID string, at time.Time) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE support_messages SET account_deleted_at = ?, user_id = NULL WHERE user_id = ?`, micros(at), userID); err != nil {
 		return fmt.Errorf("orphan support messages: %w", err)

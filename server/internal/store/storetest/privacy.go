@@ -67,6 +67,12 @@ func testSupportMessages(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 2 || got[1] != m || got[0].UserID != "" {
 		t.Fatalf("SupportMessages = %+v, %v", got, err)
 	}
+	if n, err := s.CountSupportMessages(ctx, u.ID, now); err != nil || n != 1 {
+		t.Fatalf("CountSupportMessages since the message = %d, %v; want 1", n, err)
+	}
+	if n, err := s.CountSupportMessages(ctx, u.ID, now.Add(time.Microsecond)); err != nil || n != 0 {
+		t.Fatalf("CountSupportMessages after the message = %d, %v; want 0", n, err)
+	}
 	deleted := now.Add(time.Hour)
 	if err := s.OrphanSupportMessages(ctx, u.ID, deleted); err != nil {
 		t.Fatal(err)
