@@ -1,10 +1,8 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"framecast.dev/server/internal/config"
-	"framecast.dev/server/internal/secrets"
 	"framecast.dev/shared/api"
 	"framecast.dev/shared/testenv"
 )
@@ -38,28 +34,8 @@ func BenchmarkImportToPlayable(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	dir := filepath.Join(b.TempDir(), "data")
-	cfg, err := config.Load([]string{"-data-dir", dir, "-log-level", "info"}, func(string) string { return "" }, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.Listen, cfg.BaseURL = ln.Addr().String(), "http://"+ln.Addr().String()
-	cfg.DeviceToken, cfg.DeviceTokenUser = secrets.NewToken(), placeholderOwner
-	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	go d.Serve(ln)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		d.Shutdown(ctx)
-	}()
-	ts := &testServer{URL: cfg.BaseURL, DataDir: dir, Token: d.DeviceToken(), d: d, client: api.NewClient(cfg.BaseURL, d.DeviceToken())}
+	ts := startBenchServer(b)
+	dir := ts.DataDir
 	secret, _ := ownerSession(b, ts)
 	csrf := strings.Repeat("c", 43)
 	cookies := "fc_session=" + secret + "; fc_csrf=" + csrf

@@ -28,28 +28,7 @@ import (
 // wrk must be installed (apt-get install wrk); it fails otherwise.
 func BenchmarkShareWrk(b *testing.B) {
 	wrk := testenv.Require(b, "wrk")
-	dir := filepath.Join(b.TempDir(), "data")
-	cfg, err := config.Load([]string{"-data-dir", dir, "-log-level", "info"}, func(string) string { return "" }, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.Listen, cfg.BaseURL = ln.Addr().String(), "http://"+ln.Addr().String()
-	cfg.DeviceToken, cfg.DeviceTokenUser = secrets.NewToken(), placeholderOwner
-	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	go d.Serve(ln)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		d.Shutdown(ctx)
-	}()
-	ts := &testServer{URL: cfg.BaseURL, DataDir: dir, d: d, client: api.NewClient(cfg.BaseURL, d.DeviceToken())}
+	ts := startBenchServer(b)
 
 	rec := recordHLS(b, 4, 1280, 720)
 	v := rec.upload(b, ts, "Benchmark: the quarterly product update")
@@ -63,7 +42,7 @@ func BenchmarkShareWrk(b *testing.B) {
 	var baseRPS float64
 	var baseP99 time.Duration
 	for _, target := range []struct{ name, url string }{
-		{"baseline-static", cfg.BaseURL + "/static/share.css"},
+		{"baseline-static", ts.URL + "/static/share.css"},
 		{"page", v.ShareURL},
 		{"segment", seg},
 	} {
@@ -114,4 +93,34 @@ func runWrk(b *testing.B, wrk, url string) (float64, time.Duration) {
 	v, _ := strconv.ParseFloat(p[1], 64)
 	unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[p[2]]
 	return rps, time.Duration(v * float64(unit))
+}
+
+// startBenchServer starts the real server in the benchmark's process as
+// production runs it (SQLite, disk blobs, every request logged at info
+// level, to a discarded writer so no terminal is in the loop) and stops it
+// when the benchmark ends.
+func startBenchServer(b *testing.B) *testServer {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "data")
+	cfg, err := config.Load([]string{"-data-dir", dir, "-log-level", "info"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Listen, cfg.BaseURL = ln.Addr().String(), "http://"+ln.Addr().String()
+	cfg.DeviceToken, cfg.DeviceTokenUser = secrets.NewToken(), placeholderOwner
+	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	go d.Serve(ln)
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		d.Shutdown(ctx)
+	})
+	return &testServer{URL: cfg.BaseURL, DataDir: dir, Token: d.DeviceToken(), d: d, client: api.NewClient(cfg.BaseURL, d.DeviceToken())}
 }
