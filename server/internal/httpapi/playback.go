@@ -145,15 +145,23 @@ func (s *Server) sharePage(c *fiber.Ctx) error {
 }
 
 func (s *Server) showShare(c *fiber.Ctx, acc share.Access) error {
-	data, err := s.shareView(c.UserContext(), acc)
-	if err != nil {
-		return err
-	}
 	if acc.Grant != "" {
 		// The page holds a grant: never cached, never shared.
+		data, err := s.shareView(c.UserContext(), acc)
+		if err != nil {
+			return err
+		}
 		return s.renderShare(c, fiber.StatusOK, "share.html", data, "no-store")
 	}
+	// The tracking level is read only when the page is rendered, so a
+	// cached public page costs no query; a level set on the video drops
+	// the cached page at once (setVideoTracking), an account default
+	// shows within the cache's 2 s.
 	html, err := s.share.PublicHTML(acc, func() ([]byte, error) {
+		data, err := s.shareView(c.UserContext(), acc)
+		if err != nil {
+			return nil, err
+		}
 		var b bytes.Buffer
 		if err := web.Templates.ExecuteTemplate(&b, "share.html", data); err != nil {
 			return nil, fmt.Errorf("render share.html: %w", err)
