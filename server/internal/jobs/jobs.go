@@ -73,6 +73,31 @@ type Config struct {
 	// ErrorLimit caps the error text kept with a job [2000 bytes].
 	ErrorLimit int
 	Now        func() time.Time
+	// Lanes are pools of workers kept for some kinds of job: the main
+	// workers leave those kinds to them, so quick work (a password-reset
+	// mail) never waits behind a long transcode.
+	Lanes []Lane
+}
+
+// Lane is a pool of workers that run only the jobs of its kinds.
+type Lane struct {
+	Name    string // for logs
+	Kinds   []string
+	Workers int // [1]
+	// BackoffBase and BackoffMax override the queue's for these kinds.
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+}
+
+// pool is what one group of workers claims and how it retries.
+type pool struct {
+	name        string
+	kinds       []string
+	except      bool // claim every kind but kinds
+	workers     int
+	backoffBase time.Duration
+	backoffMax  time.Duration
+	wake        chan struct{}
 }
 
 // Queue enqueues jobs and runs them on a bounded pool of workers.
@@ -84,7 +109,8 @@ type Queue struct {
 	owner    string
 	handlers map[string]Handler
 
-	wake    chan struct{}
+	pools   []*pool
+	poolOf  map[string]*pool // a lane's kinds to its pool
 	stop    chan struct{}
 	cancel  context.CancelFunc // cancels running handlers
 	ctx     context.Context
@@ -128,6 +154,24 @@ func New(c Config) *Queue {
 	host, _ := os.Hostname()
 	var b [4]byte
 	rand.Read(b[:])
+	main := &pool{name: "main", except: true, workers: c.Workers, backoffBase: c.BackoffBase, backoffMax: c.BackoffMax,
+		wake: make(chan struct{}, 1)}
+	pools, poolOf := []*pool{main}, map[string]*pool{}
+	for _, l := range c.Lanes {
+		p := &pool{name: l.Name, kinds: l.Kinds, workers: max(l.Workers, 1), backoffBase: l.BackoffBase, backoffMax: l.BackoffMax,
+			wake: make(chan struct{}, 1)}
+		if p.backoffBase <= 0 {
+			p.backoffBase = c.BackoffBase
+		}
+		if p.backoffMax <= 0 {
+			p.backoffMax = c.BackoffMax
+		}
+		for _, k := range l.Kinds {
+			poolOf[k] = p
+		}
+		main.kinds = append(main.kinds, l.Kinds...)
+		pools = append(pools, p)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Queue{
 		cfg:      c,
@@ -136,7 +180,8 @@ func New(c Config) *Queue {
 		now:      c.Now,
 		owner:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:])),
 		handlers: map[string]Handler{},
-		wake:     make(chan struct{}, 1),
+		pools:    pools,
+		poolOf:   poolOf,
 		stop:     make(chan struct{}),
 		ctx:      ctx,
 		cancel:   cancel,
@@ -210,7 +255,7 @@ func (q *Queue) Enqueue(ctx context.Context, sp Spec) (store.Job, error) {
 	if err != nil {
 		return store.Job{}, err
 	}
-	q.poke()
+	q.poke(got.Kind)
 	return got, nil
 }
 
@@ -227,7 +272,7 @@ func (q *Queue) Ensure(ctx context.Context, sp Spec) (store.Job, bool, error) {
 		return store.Job{}, false, err
 	}
 	if created {
-		q.poke()
+		q.poke(got.Kind)
 	}
 	return got, created, nil
 }
@@ -238,15 +283,19 @@ func (q *Queue) Retry(ctx context.Context, id string) (store.Job, error) {
 	if err != nil {
 		return store.Job{}, err
 	}
-	q.poke()
+	q.poke(j.Kind)
 	return j, nil
 }
 
-// poke wakes one idle worker in this process; workers elsewhere find the
-// job at their next poll.
-func (q *Queue) poke() {
+// poke wakes one idle worker of the pool that runs kind in this process;
+// workers elsewhere find the job at their next poll.
+func (q *Queue) poke(kind string) {
+	p := q.poolOf[kind]
+	if p == nil {
+		p = q.pools[0]
+	}
 	select {
-	case q.wake <- struct{}{}:
+	case p.wake <- struct{}{}:
 	default:
 	}
 }
@@ -259,9 +308,16 @@ func (q *Queue) Start() {
 		return
 	}
 	q.started = true
-	for i := range q.cfg.Workers {
-		q.wg.Add(1)
-		go q.work(fmt.Sprintf("%s/%d", q.owner, i))
+	n := 0
+	for _, p := range q.pools {
+		for range p.workers {
+			q.wg.Add(1)
+			go q.work(p, fmt.Sprintf("%s/%d", q.owner, n))
+			n++
+		}
+		if p.name != "main" {
+			q.log.Info("job lane started", "lane", p.name, "workers", p.workers, "kinds", p.kinds)
+		}
 	}
 	q.log.Info("job workers started", "workers", q.cfg.Workers)
 }
@@ -303,12 +359,13 @@ func (q *Queue) stopping() bool {
 	}
 }
 
-func (q *Queue) work(owner string) {
+func (q *Queue) work(p *pool, owner string) {
 	defer q.wg.Done()
 	for !q.stopping() {
-		j, err := q.store.ClaimJob(q.ctx, owner, q.now().UTC(), q.now().UTC().Add(q.cfg.Lease))
+		now := q.now().UTC()
+		j, err := q.store.ClaimJobOf(q.ctx, owner, p.kinds, p.except, now, now.Add(q.cfg.Lease))
 		if err == nil {
-			q.run(owner, j)
+			q.run(p, owner, j)
 			continue
 		}
 		if !errors.Is(err, store.ErrNotFound) && q.ctx.Err() == nil {
@@ -317,7 +374,7 @@ func (q *Queue) work(owner string) {
 		t := time.NewTimer(q.cfg.Poll)
 		select {
 		case <-q.stop:
-		case <-q.wake:
+		case <-p.wake:
 		case <-t.C:
 		}
 		t.Stop()
@@ -325,7 +382,7 @@ func (q *Queue) work(owner string) {
 }
 
 // run does one claimed job and records the outcome.
-func (q *Queue) run(owner string, j store.Job) {
+func (q *Queue) run(p *pool, owner string, j store.Job) {
 	log := q.log.With("job_id", j.ID, "kind", j.Kind, "video_id", j.VideoID, "attempt", j.Attempts)
 	// Bookkeeping uses its own context: it must happen even while
 	// handlers are being cancelled.
@@ -401,7 +458,7 @@ func (q *Queue) run(owner string, j store.Job) {
 		q.record(log, j, "failed", q.store.FailJob(bg, j.ID, owner, q.limit(err.Error()), now, time.Time{}, true))
 		log.Error("job failed; giving up", "err", err)
 	default:
-		wait := q.backoff(j.Attempts)
+		wait := backoff(p, j.Attempts)
 		q.record(log, j, "retry", q.store.FailJob(bg, j.ID, owner, q.limit(err.Error()), now, now.Add(wait), false))
 		log.Warn("job attempt failed; will retry", "err", err, "retry_in", wait.Round(time.Millisecond).String())
 	}
@@ -415,11 +472,11 @@ func (q *Queue) record(log *slog.Logger, j store.Job, outcome string, err error)
 }
 
 // backoff is the wait after the given failed attempt: exponential from
-// BackoffBase, capped at BackoffMax, with ±25% jitter so jobs that failed
-// together do not retry together.
-func (q *Queue) backoff(attempt int) time.Duration {
-	d := float64(q.cfg.BackoffBase) * math.Pow(2, float64(max(attempt-1, 0)))
-	d = min(d, float64(q.cfg.BackoffMax))
+// the pool's BackoffBase, capped at its BackoffMax, with ±25% jitter so
+// jobs that failed together do not retry together.
+func backoff(p *pool, attempt int) time.Duration {
+	d := float64(p.backoffBase) * math.Pow(2, float64(max(attempt-1, 0)))
+	d = min(d, float64(p.backoffMax))
 	d *= 0.75 + 0.5*mrand.Float64()
 	return time.Duration(d)
 }

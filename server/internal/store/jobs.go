@@ -48,6 +48,11 @@ type Jobs interface {
 	// ClaimJob leases the next job to run (queued and due, or running with
 	// a lapsed lease), counting an attempt; ErrNotFound when there is none.
 	ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time) (Job, error)
+	// ClaimJobOf is ClaimJob among the jobs whose kind is one of kinds,
+	// or with except, none of them: a pool of workers kept for quick work
+	// (mail) is never stuck behind a long transcode, and the main pool
+	// leaves that work to it.
+	ClaimJobOf(ctx context.Context, owner string, kinds []string, except bool, now, leaseUntil time.Time) (Job, error)
 	// ExtendJobLease keeps a running job leased until until.
 	ExtendJobLease(ctx context.Context, id, owner string, until time.Time) error
 	// CompleteJob marks a leased job done.

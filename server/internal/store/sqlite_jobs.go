@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -100,12 +101,37 @@ func (s *SQLite) skipLocked() string {
 }
 
 func (s *SQLite) ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time) (Job, error) {
+	return s.claimJob(ctx, owner, "", nil, now, leaseUntil)
+}
+
+func (s *SQLite) ClaimJobOf(ctx context.Context, owner string, kinds []string, except bool, now, leaseUntil time.Time) (Job, error) {
+	if len(kinds) == 0 {
+		if except {
+			return s.ClaimJob(ctx, owner, now, leaseUntil)
+		}
+		return Job{}, ErrNotFound
+	}
+	in := " AND kind IN (?" + strings.Repeat(", ?", len(kinds)-1) + ")"
+	if except {
+		in = " AND kind NOT" + in[len(" AND kind"):]
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	return s.claimJob(ctx, owner, in, args, now, leaseUntil)
+}
+
+// claimJob leases the next due job that also matches filter (an SQL
+// condition starting with AND, with its args).
+func (s *SQLite) claimJob(ctx context.Context, owner, filter string, filterArgs []any, now, leaseUntil time.Time) (Job, error) {
+	args := append([]any{owner, micros(leaseUntil), micros(now), micros(now), micros(now)}, filterArgs...)
 	j, err := scanJob(s.db.QueryRowContext(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1,
 			lease_owner = ?, lease_until = ?, updated_at = ?
 		WHERE id = (SELECT id FROM jobs
-			WHERE (state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?)
+			WHERE ((state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?))`+filter+`
 			ORDER BY run_at, id LIMIT 1`+s.skipLocked()+`)
-		RETURNING `+jobColumns, owner, micros(leaseUntil), micros(now), micros(now), micros(now)))
+		RETURNING `+jobColumns, args...))
 	if errors.Is(err, ErrNotFound) {
 		return Job{}, ErrNotFound
 	}

@@ -24,6 +24,7 @@ var jobTests = []struct {
 	{"JobsFailRetryAndGiveUp", testFailRetry},
 	{"JobsReleaseKeepsAttempts", testReleaseJob},
 	{"JobsConcurrentClaimsAreExclusive", testConcurrentClaims},
+	{"JobsClaimOfKinds", testClaimOfKinds},
 	{"JobsFollowTheirVideo", testJobsCascade},
 }
 
@@ -331,5 +332,64 @@ func testJobsCascade(t *testing.T, s store.Store) {
 	}
 	if _, err := s.Job(ctx, "job1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("job of a deleted video: %v, want ErrNotFound", err)
+	}
+}
+
+// testClaimOfKinds: a pool claiming only some kinds takes just those, in
+// due order, lapsed leases included; the pool excluding them never does.
+func testClaimOfKinds(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	v := mustVideo(t, s, 1)
+	mustEnqueue(t, s, job(1, "transcode", v.ID))
+	mail := job(2, "mail", "")
+	mail.RunAt = now.Add(time.Second)
+	mustEnqueue(t, s, mail)
+	mustEnqueue(t, s, job(3, "reset", ""))
+	mustEnqueue(t, s, job(4, "gif", v.ID))
+	quick := []string{"mail", "reset"}
+
+	claim := func(owner string, kinds []string, except bool, at time.Time) (store.Job, error) {
+		return s.ClaimJobOf(ctx, owner, kinds, except, at, at.Add(time.Minute))
+	}
+	// The oldest due job is the transcode, but the quick pool skips it.
+	j, err := claim("quick", quick, false, now)
+	if err != nil || j.ID != "job3" || j.State != store.JobRunning || j.Attempts != 1 || j.LeaseOwner != "quick" {
+		t.Fatalf("ClaimJobOf(mail, reset) = %+v, %v; want job3", j, err)
+	}
+	// job2 is not due yet: nothing else for the quick pool.
+	if j, err := claim("quick", quick, false, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ClaimJobOf(mail, reset) again = %+v, %v; want ErrNotFound", j, err)
+	}
+	// The main pool takes everything but those kinds, even when due.
+	for _, want := range []string{"job1", "job4"} {
+		j, err := claim("main", quick, true, now.Add(time.Hour))
+		if err != nil || j.ID != want {
+			t.Fatalf("ClaimJobOf(not mail, reset) = %+v, %v; want %s", j, err, want)
+		}
+	}
+	if j, err := claim("main", quick, true, now.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the main pool claimed %+v, %v; want ErrNotFound", j, err)
+	}
+	// Due now, job2 goes to the quick pool; job3's lapsed lease too.
+	j, err = claim("quick2", quick, false, now.Add(2*time.Second))
+	if err != nil || j.ID != "job2" {
+		t.Fatalf("ClaimJobOf when due = %+v, %v; want job2", j, err)
+	}
+	j, err = claim("quick2", quick, false, now.Add(2*time.Minute))
+	if err != nil || j.ID != "job3" || j.Attempts != 2 || j.LeaseOwner != "quick2" {
+		t.Fatalf("ClaimJobOf after a lapsed lease = %+v, %v; want job3 again", j, err)
+	}
+	// No kinds: nothing to claim; no kinds excepted: anything.
+	if j, err := claim("quick", nil, false, now.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("ClaimJobOf(no kinds) = %+v, %v; want ErrNotFound", j, err)
+	}
+	for _, id := range []string{"job2", "job3"} {
+		if err := s.CompleteJob(ctx, id, "quick2", now.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustEnqueue(t, s, job(5, "thumbnail", v.ID))
+	if j, err := claim("main", nil, true, now.Add(time.Hour)); err != nil || j.ID != "job5" {
+		t.Fatalf("ClaimJobOf(all) = %+v, %v; want job5", j, err)
 	}
 }
