@@ -11,16 +11,18 @@ package account
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/mail"
 	"framecast.dev/server/internal/store"
+	"framecast.dev/shared/seal"
 )
 
 // Kind classifies errors the HTTP layer maps to answers.
@@ -83,10 +85,13 @@ type Videos interface {
 
 // Config is what the Service needs.
 type Config struct {
-	Store   store.Store
-	Blobs   blob.Store
-	Mailer  mail.Sender
-	Videos  Videos
+	Store  store.Store
+	Blobs  blob.Store
+	Mailer mail.Sender
+	Videos Videos
+	// Jobs queues account mail (see mailjobs.go); KEK seals its arguments.
+	Jobs    *jobs.Queue
+	KEK     seal.Key
 	BaseURL string
 	Log     *slog.Logger
 	// Now is the clock; nil means time.Now. Tests move it.
@@ -104,6 +109,8 @@ type Service struct {
 	store       store.Store
 	blobs       blob.Store
 	mail        mail.Sender
+	jobs        *jobs.Queue
+	box         cipher.AEAD // seals account job arguments
 	videos      Videos
 	baseURL     string
 	log         *slog.Logger
@@ -115,17 +122,24 @@ type Service struct {
 
 	erasers []func(ctx context.Context, u store.User) error                              // see OnDelete
 	signUps []func(ctx context.Context, u store.User, policy string, at time.Time) error // see OnSignUp
-
-	bg sync.WaitGroup // work done after the answer (mail, sign-up)
 }
 
 // New returns a Service. OIDC providers are discovered lazily, on first
 // use, so a provider that is down does not stop the server starting.
 func New(c Config) (*Service, error) {
+	if c.Jobs == nil || c.Mailer == nil {
+		return nil, errors.New("account: a job queue and a mailer are required")
+	}
+	box, err := newJobBox(c.KEK)
+	if err != nil {
+		return nil, fmt.Errorf("account: %w", err)
+	}
 	s := &Service{
 		store:     c.Store,
 		blobs:     c.Blobs,
 		mail:      c.Mailer,
+		jobs:      c.Jobs,
+		box:       box,
 		videos:    c.Videos,
 		baseURL:   strings.TrimRight(c.BaseURL, "/"),
 		log:       c.Log,
@@ -170,28 +184,6 @@ func (s *Service) signedUp(ctx context.Context, u store.User, policy string, at 
 			s.log.Error("sign-up hook failed", "user_id", u.ID, "err", err)
 		}
 	}
-}
-
-// Close waits for work started after an answer (mails under way).
-func (s *Service) Close() { s.bg.Wait() }
-
-// later runs fn after the caller answered, so the answer takes the same
-// time whatever fn does (for example whether an address has an account).
-func (s *Service) later(what string, fn func(ctx context.Context) error) {
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := fn(ctx); err != nil {
-			s.log.Error("background work failed", "what", what, "err", err)
-		}
-	}()
-}
-
-// send mails m in the background.
-func (s *Service) send(m mail.Message) {
-	s.later("send "+m.Kind+" mail", func(ctx context.Context) error { return s.mail.Send(ctx, m) })
 }
 
 // Client describes who is asking, for rate limits and session records.

@@ -1,7 +1,17 @@
 package account
 
-import "framecast.dev/server/internal/mail"
+import (
+	"context"
+	"time"
 
-// Notify mails m in the background through the account mail sender, for
-// other parts of the server (the first-view mail of viewer analytics).
-func (s *Service) Notify(m mail.Message) { s.send(m) }
+	"framecast.dev/server/internal/mail"
+)
+
+// Notify queues m on the account mail queue, for other parts of the
+// server (the first-view mail of viewer analytics, videos sent by
+// e-mail). A failure to queue is logged.
+func (s *Service) Notify(m mail.Message) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.notice(ctx, m)
+}

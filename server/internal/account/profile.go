@@ -54,7 +54,9 @@ func (s *Service) UpdateProfile(ctx context.Context, u store.User, in ProfileInp
 		if err := s.sendVerification(ctx, next, newEmail, true); err != nil {
 			return ProfileResult{}, err
 		}
-		s.send(emailChangeNoticeMail(u.Email, next.Name))
+		if err := s.send(ctx, emailChangeNoticeMail(u.Email, next.Name)); err != nil {
+			return ProfileResult{}, err
+		}
 		res.EmailPending = newEmail
 	} else {
 		next.Email = newEmail // at most the spelling (case) changed: no confirmation needed
@@ -99,7 +101,7 @@ func (s *Service) ChangePassword(ctx context.Context, u store.User, current, pas
 		return err
 	}
 	s.log.Info("password changed", "user_id", u.ID)
-	s.send(passwordChangedMail(u.Email, u.Name, s.link("/reset")))
+	s.notice(ctx, passwordChangedMail(u.Email, u.Name, s.link("/reset")))
 	return nil
 }
 

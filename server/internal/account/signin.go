@@ -30,7 +30,8 @@ type SignUpInput struct {
 
 // SignUp registers an account and mails a link to confirm the address.
 // The answer is the same, and takes as long, whether the address already
-// has an account or not: the checks and the mail happen afterwards. An
+// has an account or not: every sign-up queues one job, which does the
+// checks and queues the mail afterwards (see mailjobs.go). An
 // address that has a confirmed account gets a mail saying so; one with an
 // unconfirmed account gets the new details and a fresh link.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, cl Client) error {
@@ -60,9 +61,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, cl Client) error {
 	if u.PasswordHash, err = hashPassword(ctx, in.Password); err != nil {
 		return err
 	}
-	at := s.now().UTC()
-	s.later("sign up", func(ctx context.Context) error { return s.register(ctx, u, in.PolicyVersion, at) })
-	return nil
+	return s.enqueue(ctx, JobSignUp, signUpArgs{User: u, Policy: in.PolicyVersion, At: s.now().UTC()})
 }
 
 func (s *Service) register(ctx context.Context, u store.User, policy string, at time.Time) error {
@@ -88,8 +87,7 @@ func (s *Service) register(ctx context.Context, u store.User, policy string, at 
 		if err := s.allow(ctx, limitVerifyUser, old.ID); err != nil {
 			return nil
 		}
-		s.send(existingAccountMail(old.Email, old.Name, s.link("/signin"), s.link("/reset")))
-		return nil
+		return s.send(ctx, existingAccountMail(old.Email, old.Name, s.link("/signin"), s.link("/reset")))
 	default:
 		// Never confirmed: whoever reads the mail decides. The details of
 		// the latest sign-up replace the earlier ones.
@@ -117,11 +115,9 @@ func (s *Service) sendVerification(ctx context.Context, u store.User, addr strin
 	}
 	link := s.link("/verify/" + secret)
 	if change {
-		s.send(emailChangeMail(addr, u.Name, link))
-	} else {
-		s.send(verifyMail(addr, u.Name, link))
+		return s.send(ctx, emailChangeMail(addr, u.Name, link))
 	}
-	return nil
+	return s.send(ctx, verifyMail(addr, u.Name, link))
 }
 
 // VerifyEmail opens a confirmation link: the address it was sent to
@@ -276,8 +272,8 @@ func (s *Service) SignOut(ctx context.Context, secret string) error {
 }
 
 // RequestReset mails a password-reset link if the address has an account.
-// The answer is the same either way, and so is its timing: the lookup and
-// the mail happen after it.
+// The answer is the same either way, and so is its timing: every request
+// queues one job, which looks the address up and queues the mail after it.
 func (s *Service) RequestReset(ctx context.Context, email string, cl Client) error {
 	norm, err := normalizeEmail(email)
 	if err != nil {
@@ -289,24 +285,25 @@ func (s *Service) RequestReset(ctx context.Context, email string, cl Client) err
 	if err := s.allow(ctx, limitResetEmail, norm); err != nil {
 		return err
 	}
-	s.later("password reset", func(ctx context.Context) error {
-		u, err := s.store.UserByEmail(ctx, norm)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		secret := secrets.NewToken()
-		now := s.now().UTC()
-		if err := s.store.CreateUserToken(ctx, store.UserToken{TokenHash: secrets.Hash(secret), UserID: u.ID, Purpose: store.TokenReset,
-			Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(resetTTL)}); err != nil {
-			return err
-		}
-		s.send(resetMail(u.Email, u.Name, s.link("/reset/"+secret)))
+	return s.enqueue(ctx, JobReset, resetArgs{EmailNorm: norm})
+}
+
+// reset mails a reset link to the account of an address, if there is one.
+func (s *Service) reset(ctx context.Context, norm string) error {
+	u, err := s.store.UserByEmail(ctx, norm)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
-	})
-	return nil
+	}
+	if err != nil {
+		return err
+	}
+	secret := secrets.NewToken()
+	now := s.now().UTC()
+	if err := s.store.CreateUserToken(ctx, store.UserToken{TokenHash: secrets.Hash(secret), UserID: u.ID, Purpose: store.TokenReset,
+		Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(resetTTL)}); err != nil {
+		return err
+	}
+	return s.send(ctx, resetMail(u.Email, u.Name, s.link("/reset/"+secret)))
 }
 
 // ResetPassword sets a new password with a reset link's secret, signs the
@@ -352,7 +349,7 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) (s
 		return store.User{}, err
 	}
 	s.log.Info("password reset", "user_id", u.ID)
-	s.send(passwordChangedMail(u.Email, u.Name, s.link("/reset")))
+	s.notice(ctx, passwordChangedMail(u.Email, u.Name, s.link("/reset")))
 	return u, nil
 }
 

@@ -265,7 +265,9 @@ func (s *Service) Invite(ctx context.Context, u store.User, wsID, email, role st
 	if err := s.store.CreateInvitation(ctx, inv); err != nil {
 		return store.Invitation{}, err
 	}
-	s.send(invitationMail(email, u.Name, w.Name, s.link("/invite/"+secret)))
+	if err := s.send(ctx, invitationMail(email, u.Name, w.Name, s.link("/invite/"+secret))); err != nil {
+		return store.Invitation{}, err
+	}
 	s.log.Info("invitation sent", "workspace_id", wsID, "invitation_id", inv.ID, "user_id", u.ID)
 	return inv, nil
 }

@@ -8,16 +8,34 @@ import (
 	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/blob"
 	"framecast.dev/server/internal/config"
+	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/mail"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/store"
+	"framecast.dev/shared/seal"
 )
 
 // Option adjusts a Daemon; tests use them.
 type Option func(*options)
 
 type options struct {
-	now func() time.Time
+	now         func() time.Time
+	mailBackoff time.Duration // first wait before a mail is retried
+}
+
+// withMailBackoff makes account mail retry after d, every time (tests of
+// an SMTP outage).
+func withMailBackoff(d time.Duration) Option { return func(o *options) { o.mailBackoff = d } }
+
+// mailLane keeps two workers for account mail, so a long transcode never
+// delays a password-reset mail; a mail the SMTP server did not take is
+// retried from 10 s, doubling up to 10 min (account.MailAttempts tries).
+func mailLane(o options) jobs.Lane {
+	l := jobs.Lane{Name: "mail", Kinds: account.MailKinds, Workers: 2, BackoffBase: 10 * time.Second, BackoffMax: 10 * time.Minute}
+	if o.mailBackoff > 0 {
+		l.BackoffBase, l.BackoffMax = o.mailBackoff, o.mailBackoff
+	}
+	return l
 }
 
 // WithClock makes the account side tell time with now (sessions, codes,
@@ -26,7 +44,7 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 // newAccounts builds the account service and its mailer from the
 // configuration.
-func newAccounts(cfg *config.Config, log *slog.Logger, st store.Store, blobs blob.Store, m *media.Service, sender mail.Sender, now func() time.Time) (*account.Service, error) {
+func newAccounts(cfg *config.Config, log *slog.Logger, st store.Store, blobs blob.Store, m *media.Service, sender mail.Sender, q *jobs.Queue, kek seal.Key, now func() time.Time) (*account.Service, error) {
 	var providers []account.ProviderConfig
 	for _, p := range []struct {
 		name, label string
@@ -38,7 +56,7 @@ func newAccounts(cfg *config.Config, log *slog.Logger, st store.Store, blobs blo
 		}
 	}
 	return account.New(account.Config{
-		Store: st, Blobs: blobs, Mailer: sender, Videos: m, BaseURL: cfg.BaseURL, Log: log, Providers: providers, Now: now,
+		Store: st, Blobs: blobs, Mailer: sender, Jobs: q, KEK: kek, Videos: m, BaseURL: cfg.BaseURL, Log: log, Providers: providers, Now: now,
 		PlaceholderToken: cfg.DeviceToken, PlaceholderUser: cfg.DeviceTokenUser,
 	})
 }

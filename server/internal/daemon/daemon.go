@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 
-	d.jobs = jobs.New(jobs.Config{Store: d.store, Log: log, Workers: cfg.JobWorkers})
+	d.jobs = jobs.New(jobs.Config{Store: d.store, Log: log, Workers: cfg.JobWorkers, Lanes: []jobs.Lane{mailLane(o)}})
 	tools := media.FindTools()
 	if tools.FFmpeg == "" || tools.FFprobe == "" {
 		log.Warn("ffmpeg or ffprobe is not in PATH; thumbnails, previews and downloads will fail until it is installed")
@@ -135,9 +135,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	if d.accounts, err = newAccounts(cfg, log, d.store, d.blobs, d.media, sender, o.now); err != nil {
+	if d.accounts, err = newAccounts(cfg, log, d.store, d.blobs, d.media, sender, d.jobs, d.kek, o.now); err != nil {
 		return nil, err
 	}
+	d.accounts.RegisterJobs(d.jobs)
 	if d.privacy, err = privacy.New(privacy.Config{
 		Store: d.store, Blobs: d.blobs, Jobs: d.jobs, Media: d.media, Accounts: d.accounts, Mailer: sender, KEK: d.kek,
 		BaseURL: cfg.BaseURL, WorkDir: filepath.Join(cfg.DataDir, "work"), Log: log, Now: o.now, ExportTTL: cfg.Privacy.ExportTTL, Admins: cfg.Privacy.AdminEmails,
@@ -217,7 +218,6 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		terr = fmt.Errorf("write viewer events: %w", terr)
 	}
 	d.geo.Close()
-	d.accounts.Close() // mails under way
 	jerr := <-jobsDone
 	serr := d.store.Close()
 	if serr != nil {

@@ -27,6 +27,7 @@ type testServer struct {
 	d       *Daemon
 	logs    *syncBuffer
 	client  *api.Client
+	stop    func() // shuts the daemon down, once
 }
 
 type syncBuffer struct {
@@ -86,18 +87,21 @@ func startWith(t testing.TB, opts []Option, edit ...func(*config.Config)) *testS
 	}
 	done := make(chan error, 1)
 	go func() { done <- d.Serve(ln) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := d.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 		<-done
+	})
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	ts := &testServer{URL: cfg.BaseURL, DataDir: dir, Token: d.DeviceToken(), d: d, logs: logs}
+	ts := &testServer{URL: cfg.BaseURL, DataDir: dir, Token: d.DeviceToken(), d: d, logs: logs, stop: stop}
 	ts.client = api.NewClient(ts.URL, ts.Token)
 	return ts
 }

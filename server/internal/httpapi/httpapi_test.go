@@ -15,6 +15,7 @@ import (
 
 	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/blob"
+	"framecast.dev/server/internal/jobs"
 	"framecast.dev/server/internal/mail"
 	"framecast.dev/server/internal/media"
 	"framecast.dev/server/internal/store"
@@ -43,11 +44,11 @@ func newTestServer(t *testing.T, extra func(a *fiber.App)) (string, *bytes.Buffe
 		t.Fatal(err)
 	}
 	accounts, err := account.New(account.Config{Store: st, Blobs: blobs, Videos: m, BaseURL: "https://x", Log: log,
+		Jobs: jobs.New(jobs.Config{Store: st, Log: log}), KEK: seal.NewKey(),
 		Mailer: &mail.Outbox{Dir: filepath.Join(dir, "outbox"), From: "noreply@x.example", Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(accounts.Close)
 	s, err := New(Deps{Log: log, Store: st, Media: m, Accounts: accounts, DataDir: dir, BaseURL: "https://x",
 		MaxBodyBytes: 1024, MaxSegmentBytes: 1 << 20})
 	if err != nil {

@@ -49,6 +49,7 @@ type Server struct {
 	Port int
 
 	srv   *smtp.Server
+	done  chan struct{} // closed when srv stopped serving
 	mu    sync.Mutex
 	msgs  []Message
 	taken []bool // handed out by WaitFor already
@@ -58,23 +59,50 @@ type Server struct {
 // Start runs a server until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{more: make(chan struct{}, 1)}
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
-	s.srv.Domain = "localhost"
-	s.srv.AllowInsecureAuth = true // loopback only
-	s.srv.ReadTimeout = 10 * time.Second
-	s.srv.WriteTimeout = 10 * time.Second
-	s.srv.MaxMessageBytes = 1 << 20
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s := &Server{more: make(chan struct{}, 1), Host: "127.0.0.1"}
+	s.listen(t)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// listen serves on s.Port (any free port when 0).
+func (s *Server) listen(t testing.TB) {
+	t.Helper()
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true // loopback only
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	srv.MaxMessageBytes = 1 << 20
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.Host, strconv.Itoa(s.Port)))
 	if err != nil {
 		t.Fatalf("mailtest: %v", err)
 	}
-	addr := ln.Addr().(*net.TCPAddr)
-	s.Host, s.Port = "127.0.0.1", addr.Port
+	s.Port = ln.Addr().(*net.TCPAddr).Port
 	done := make(chan struct{})
-	go func() { defer close(done); s.srv.Serve(ln) }()
-	t.Cleanup(func() { s.srv.Close(); <-done })
-	return s
+	go func() { defer close(done); srv.Serve(ln) }()
+	s.mu.Lock()
+	s.srv, s.done = srv, done
+	s.mu.Unlock()
+}
+
+// Stop takes the server down, as an SMTP outage would: connections are
+// refused until Restart. Messages received so far are kept.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	srv, done := s.srv, s.done
+	s.srv, s.done = nil, nil
+	s.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+		<-done
+	}
+}
+
+// Restart serves again on the same port after Stop.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.listen(t)
 }
 
 // URL is the FRAMECAST_SMTP_URL that reaches this server.
