@@ -21,6 +21,8 @@ type Option func(*options)
 type options struct {
 	now         func() time.Time
 	mailBackoff time.Duration // first wait before a mail is retried
+	// importPublished: see media.Config.OnImportPublished.
+	importPublished func(videoID string, segments int)
 }
 
 // withMailBackoff makes account mail retry after d, every time (tests of
@@ -41,6 +43,13 @@ func mailLane(o options) jobs.Lane {
 // WithClock makes the account side tell time with now (sessions, codes,
 // links and rate-limit windows expire by it).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithImportPublished calls fn each time an import being processed
+// publishes more segments; a test holds an import half-processed by
+// blocking in it.
+func WithImportPublished(fn func(videoID string, segments int)) Option {
+	return func(o *options) { o.importPublished = fn }
+}
 
 // newAccounts builds the account service and its mailer from the
 // configuration.

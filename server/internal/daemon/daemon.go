@@ -125,6 +125,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		WorkDir:         filepath.Join(cfg.DataDir, "work"),
 		Imports: media.ImportLimits{MaxBytes: cfg.MaxUploadBytes, MaxLong: cfg.UploadMaxLong, MaxShort: cfg.UploadMaxShort,
 			MaxDuration: cfg.UploadMaxDuration, MaxStreams: cfg.UploadMaxStreams},
+		OnImportPublished: o.importPublished,
 	})
 	if err != nil {
 		return nil, err

@@ -148,6 +148,7 @@ type importStatus struct {
 	State    string  `json:"state"`
 	Progress float64 `json:"progress"`
 	Message  string  `json:"message"`
+	Playable bool    `json:"playable"`
 	ShareURL string  `json:"share_url"`
 }
 

@@ -69,8 +69,12 @@ type importAnswer struct {
 	State    string  `json:"state"`
 	Progress float64 `json:"progress"` // of processing, 0..1
 	Message  string  `json:"message,omitempty"`
-	VideoURL string  `json:"video_url"`           // the owner's page of the video
-	ShareURL string  `json:"share_url,omitempty"` // once ready
+	VideoURL string  `json:"video_url"` // the owner's page of the video
+	// Playable: viewers can watch it from the start (ready, or still
+	// processing with its first segments published); ShareURL is set
+	// from then on.
+	Playable bool   `json:"playable"`
+	ShareURL string `json:"share_url,omitempty"`
 }
 
 func (s *Server) importAnswer(c *fiber.Ctx, v store.Video, im store.Import) error {
@@ -79,8 +83,8 @@ func (s *Server) importAnswer(c *fiber.Ctx, v store.Video, im store.Import) erro
 	c.Set(api.HeaderUploadLength, strconv.FormatInt(im.Length, 10))
 	a := importAnswer{ID: v.ID, URL: "/uploads/" + v.ID, Name: im.FileName, Length: im.Length, Offset: im.Received,
 		State: string(im.State), Progress: im.Progress, Message: im.Message, VideoURL: "/videos/" + v.ID}
-	if im.State == store.ImportDone {
-		a.ShareURL = s.media.ShareURL(v)
+	if im.State == store.ImportDone || v.Playable() {
+		a.Playable, a.ShareURL = true, s.media.ShareURL(v)
 	}
 	return c.JSON(a)
 }

@@ -273,8 +273,12 @@ func (s *Server) playlist(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/vnd.apple.mpegurl")
-	// Short: a trim or its removal changes the playlist.
+	// Short: a trim or its removal changes the playlist; a growing one
+	// changes every few seconds, and players reload it.
 	c.Set(fiber.HeaderCacheControl, "private, max-age=5")
+	if v.Growing() {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
 	return c.SendString(pl)
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,7 +128,7 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 			"-c:a", "aac", "-b:a", "128k", "-ac", "2")
 	}
 	args = append(args, "-f", "hls", "-hls_time", strconv.Itoa(importSegmentSeconds), "-hls_list_size", "0",
-		"-hls_playlist_type", "vod", "-hls_segment_type", "fmp4", "-hls_flags", "temp_file",
+		"-hls_playlist_type", "event", "-hls_segment_type", "fmp4", "-hls_flags", "temp_file",
 		"-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", filepath.Join(out, "%d.m4s"),
 		filepath.Join(out, "index.m3u8"))
 
@@ -136,10 +137,23 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 	if err != nil {
 		return fmt.Errorf("import %s: %w", v.ID, err)
 	}
-	// Segments are sealed and stored while ffmpeg still writes the next
-	// ones: a segment is complete once it has its final name
-	// (temp_file).
-	sealer := newImportSealer(ctx, s, v.ID, rec, dek, out)
+	wrapped, err := seal.WrapKey(s.kek, dek, purpose(v.ID))
+	if err != nil {
+		return fmt.Errorf("import %s: %w", v.ID, err)
+	}
+	// Segments are sealed, stored and published while ffmpeg still writes
+	// the next ones (see importSealer). Whatever stops this attempt takes
+	// back what it published: a refusal or a failure must not leave a
+	// partial video playing; a retry starts clean anyway.
+	defer func() {
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if cerr := s.clearImportSegments(context.WithoutCancel(ctx), v.ID); cerr != nil && !errors.Is(cerr, store.ErrConflict) && !errors.Is(cerr, store.ErrNotFound) {
+			s.log.Warn("taking back a failed import's published segments", "video_id", v.ID, "err", cerr)
+		}
+	}()
+	sealer := newImportSealer(ctx, s, v.ID, rec, dek, wrapped, out)
 	sealer.start()
 	total := p.Duration
 	ffErr := s.ffmpegProgress(ctx, total, func(done float64) {
@@ -178,7 +192,7 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 			return refusal("Segment %d of the video lasts %.1f s; the file's keyframes are too far apart.", i, d)
 		}
 	}
-	if err := sealer.finish(len(files)); err != nil {
+	if err := sealer.finish(durations); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return s.dropDeletedImport(ctx, v.ID)
 		}
@@ -186,10 +200,6 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 	}
 	tSealed := time.Since(t0)
 
-	wrapped, err := seal.WrapKey(s.kek, dek, purpose(v.ID))
-	if err != nil {
-		return fmt.Errorf("import %s: %w", v.ID, err)
-	}
 	id := v.ID
 	v, err = s.store.Finalize(ctx, id, store.Finalization{
 		HasInit: true, SegmentCount: len(files), Durations: durations, WrappedKey: wrapped, ReadyAt: s.now().UTC(),
@@ -502,38 +512,58 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 }
 
 // importSealer seals and stores the segments ffmpeg writes, as they
-// appear, with a few workers so the blob store's writes (an fsync each on
-// disk) overlap.
+// appear, with a few workers so the blob store's writes overlap, and
+// publishes them in order as they are stored: the video plays from its
+// start (Growing) long before ffmpeg is done, as a recording being
+// uploaded would if its key were here.
+//
+// Durability: a published segment's blob is put before its row is
+// written, so a row never names a missing blob; the blobs reach the disk
+// with one Flush before the video is finalized, and only finalize gives
+// the playlist its end. A crash before that leaves a video without an
+// end, never one that looks complete; the retried job clears what was
+// published and starts over with a fresh key.
 type importSealer struct {
-	parent context.Context // the job's; ctx ends when the sealer does
-	ctx    context.Context
-	cancel context.CancelFunc
-	s      *Service
-	video  string
-	rec    seal.RecordingID
-	dek    seal.Key
-	dir    string
+	parent  context.Context // the job's; ctx ends when the sealer does
+	ctx     context.Context
+	cancel  context.CancelFunc
+	s       *Service
+	video   string
+	rec     seal.RecordingID
+	dek     seal.Key
+	wrapped []byte
+	dir     string
 
-	mu    sync.Mutex
-	next  int // next media segment to hand out
-	init  bool
-	count int // -1 until ffmpeg is done; then the number of segments
+	mu   sync.Mutex
+	next int // next media segment to hand out
+	init bool
+	// count is -1 until ffmpeg is done; then the number of segments.
+	count int
 	err   error
-	// stored are the segments in the blob store, recorded in the
-	// database together at the end (one transaction, not hundreds).
-	stored []store.Segment
-	queue  chan api.SegmentIndex
-	wg     sync.WaitGroup
-	feed   sync.WaitGroup
-	done   chan struct{}
+	// listed are the durations of the segments ffmpeg has finished, from
+	// its playlist (the final one once count is set).
+	listed []float64
+	// stored are the segments in the blob store, by index.
+	stored map[int]store.Segment
+	// published is how many media segments viewers can play (init with
+	// the first); -1 before the first publication.
+	published int
+	queue     chan api.SegmentIndex
+	kick      chan struct{}
+	wg        sync.WaitGroup
+	feed      sync.WaitGroup
+	pub       sync.WaitGroup
+	done      chan struct{}
+	sealed    chan struct{} // closed when every worker is done
 }
 
 const importSealWorkers = 3
 
-func newImportSealer(parent context.Context, s *Service, videoID string, rec seal.RecordingID, dek seal.Key, dir string) *importSealer {
+func newImportSealer(parent context.Context, s *Service, videoID string, rec seal.RecordingID, dek seal.Key, wrapped []byte, dir string) *importSealer {
 	ctx, cancel := context.WithCancel(parent)
-	return &importSealer{parent: parent, ctx: ctx, cancel: cancel, s: s, video: videoID, rec: rec, dek: dek, dir: dir, count: -1,
-		queue: make(chan api.SegmentIndex, 16), done: make(chan struct{})}
+	return &importSealer{parent: parent, ctx: ctx, cancel: cancel, s: s, video: videoID, rec: rec, dek: dek, wrapped: wrapped, dir: dir,
+		count: -1, stored: map[int]store.Segment{}, published: -1,
+		queue: make(chan api.SegmentIndex, 16), kick: make(chan struct{}, 1), done: make(chan struct{}), sealed: make(chan struct{})}
 }
 
 func (z *importSealer) start() {
@@ -544,36 +574,59 @@ func (z *importSealer) start() {
 			for i := range z.queue {
 				if err := z.sealOne(i); err != nil {
 					z.fail(err)
+					continue
+				}
+				select {
+				case z.kick <- struct{}{}:
+				default:
 				}
 			}
 		}()
 	}
 	z.feed.Add(1)
 	go z.watch()
+	z.pub.Add(1)
+	go z.publisher()
 }
 
 // watch hands segments to the workers as they are complete, until
-// ffmpeg is done (count set) and all are handed out. Segment n is complete
-// once ffmpeg has begun n+1 (its temp file or its file exists); the init
-// segment is written when segment 0 ends.
+// ffmpeg is done (count set) and all are handed out. Segment n is
+// complete once ffmpeg lists it in its playlist (rewritten after each
+// segment) and it has its final name (temp_file); the init segment is
+// written when segment 0 ends.
 func (z *importSealer) watch() {
 	defer z.feed.Done()
 	defer close(z.queue)
-	t := time.NewTicker(50 * time.Millisecond)
+	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
+	playlist := filepath.Join(z.dir, "index.m3u8")
 	for {
 		z.mu.Lock()
-		count, next, init := z.count, z.next, z.init
+		count := z.count
+		z.mu.Unlock()
+		if count < 0 {
+			if listed, err := readLiveHLS(playlist); err != nil {
+				z.fail(err)
+				return
+			} else {
+				z.mu.Lock()
+				if z.count < 0 && len(listed) > len(z.listed) {
+					z.listed = listed
+				}
+				z.mu.Unlock()
+			}
+		}
+		z.mu.Lock()
+		count, next, init, listed := z.count, z.next, z.init, len(z.listed)
 		z.mu.Unlock()
 		complete := func(n int) bool {
 			if count >= 0 {
 				return n < count
 			}
-			m := filepath.Join(z.dir, strconv.Itoa(n+1)+".m4s")
-			return exists(m) || exists(m+".tmp")
+			return n < listed && exists(filepath.Join(z.dir, strconv.Itoa(n)+".m4s"))
 		}
 		switch {
-		case !init && (count >= 0 || complete(0)):
+		case !init && (count >= 0 || complete(0) && exists(filepath.Join(z.dir, "init.mp4"))):
 			if !z.send(api.InitSegment) {
 				return
 			}
@@ -601,6 +654,45 @@ func (z *importSealer) watch() {
 	}
 }
 
+// readLiveHLS reads the durations of the segments ffmpeg's playlist lists
+// so far, in order (segment n is n.m4s). A playlist caught while being
+// rewritten yields the entries it completes; none while it is missing.
+func readLiveHLS(path string) ([]float64, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []float64
+	d := -1.0
+	text := string(b)
+	for {
+		line, rest, ok := strings.Cut(text, "\n")
+		if !ok {
+			break // an unfinished line
+		}
+		text = rest
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "#EXTINF:"):
+			v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(line, "#EXTINF:"), ","), 64)
+			if err != nil {
+				return nil, fmt.Errorf("ffmpeg's playlist: %w", err)
+			}
+			d = v
+		case line != "" && !strings.HasPrefix(line, "#"):
+			if d < 0 || filepath.Base(line) != strconv.Itoa(len(out))+".m4s" {
+				return nil, fmt.Errorf("ffmpeg's playlist: unexpected segment %q", line)
+			}
+			out = append(out, d)
+			d = -1
+		}
+	}
+	return out, nil
+}
+
 func (z *importSealer) send(i api.SegmentIndex) bool {
 	select {
 	case z.queue <- i:
@@ -624,28 +716,100 @@ func (z *importSealer) fail(err error) {
 	z.cancel()
 }
 
-// finish waits for every one of count segments to be stored.
-func (z *importSealer) finish(count int) error {
+// publisher publishes stored segments in order whenever a worker stored
+// one, until every worker is done.
+func (z *importSealer) publisher() {
+	defer z.pub.Done()
+	for {
+		select {
+		case <-z.ctx.Done():
+			return
+		case <-z.kick:
+		case <-z.sealed:
+			if err := z.publishReady(); err != nil {
+				z.fail(err)
+			}
+			return
+		}
+		if err := z.publishReady(); err != nil {
+			z.fail(err)
+			return
+		}
+	}
+}
+
+// publishReady publishes the stored segments that continue what viewers
+// can play (the init segment with the first), in one transaction.
+func (z *importSealer) publishReady() error {
 	z.mu.Lock()
-	z.count = count
+	from := max(z.published, 0)
+	var segs []store.Segment
+	if z.published < 0 {
+		init, ok := z.stored[store.InitIndex]
+		if !ok {
+			z.mu.Unlock()
+			return nil
+		}
+		segs = append(segs, init)
+	}
+	k := from
+	for ; k < len(z.listed); k++ {
+		seg, ok := z.stored[k]
+		if !ok {
+			break
+		}
+		if d := z.listed[k]; d <= 0 || d > api.MaxSegmentDuration {
+			z.mu.Unlock()
+			return refusal("Segment %d of the video lasts %.1f s; the file's keyframes are too far apart.", k, d)
+		}
+		if k > api.MaxSegmentIndex {
+			z.mu.Unlock()
+			return refusal("The video is too long: it makes more than %d segments.", api.MaxSegmentIndex+1)
+		}
+		segs = append(segs, seg)
+	}
+	durations := slices.Clone(z.listed[:k])
+	z.mu.Unlock()
+	if k == from {
+		return nil // nothing new (or the init segment without segment 0)
+	}
+	err := z.s.store.PublishImportSegments(z.ctx, z.video, segs, store.Publication{HasInit: true, Durations: durations, WrappedKey: z.wrapped})
+	if err != nil {
+		return fmt.Errorf("import %s: publish segments: %w", z.video, err)
+	}
+	z.mu.Lock()
+	z.published = k
+	z.mu.Unlock()
+	if z.s.onImportPublished != nil {
+		z.s.onImportPublished(z.video, k)
+	}
+	return nil
+}
+
+// finish waits for every one of the count segments (durations from
+// ffmpeg's final playlist) to be stored and published, and makes them
+// durable.
+func (z *importSealer) finish(durations []float64) error {
+	z.mu.Lock()
+	z.count = len(durations)
+	z.listed = durations
 	z.mu.Unlock()
 	close(z.done)
 	z.feed.Wait()
 	z.wg.Wait()
+	close(z.sealed)
+	z.pub.Wait()
 	z.cancel()
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if z.err != nil {
 		return z.err
 	}
-	if !z.init || z.next != count {
-		return fmt.Errorf("import %s: stored %d of %d segments", z.video, z.next, count)
+	if !z.init || z.next != z.count || z.published != z.count {
+		return fmt.Errorf("import %s: stored %d and published %d of %d segments", z.video, z.next, z.published, z.count)
 	}
 	if err := blob.Flush(z.s.blobs); err != nil {
 		return fmt.Errorf("import %s: %w", z.video, err)
-	}
-	if err := z.s.store.AddImportSegments(z.parent, z.stored); err != nil {
-		return fmt.Errorf("import %s: record segments: %w", z.video, err)
 	}
 	return nil
 }
@@ -655,11 +819,12 @@ func (z *importSealer) stop() {
 	z.cancel()
 	z.feed.Wait()
 	z.wg.Wait()
+	z.pub.Wait()
 }
 
 // sealOne seals one plaintext file with the video's fresh data key,
 // exactly as the desktop seals a recorded segment (same recording id and
-// index), stores it under its content address and records it.
+// index), and stores it under its content address.
 func (z *importSealer) sealOne(index api.SegmentIndex) error {
 	name := "init.mp4"
 	if index != api.InitSegment {
@@ -700,7 +865,7 @@ func (z *importSealer) sealOne(index api.SegmentIndex) error {
 		return fmt.Errorf("import %s: store segment %s: %w", z.video, index, err)
 	}
 	z.mu.Lock()
-	z.stored = append(z.stored, store.Segment{VideoID: z.video, Index: int(index), Size: cw.n, SHA256: sum, CreatedAt: z.s.now().UTC()})
+	z.stored[int(index)] = store.Segment{VideoID: z.video, Index: int(index), Size: cw.n, SHA256: sum, CreatedAt: z.s.now().UTC()}
 	z.mu.Unlock()
 	return nil
 }

@@ -98,6 +98,10 @@ type Config struct {
 	WorkDir string
 	// Imports limits whole-file uploads from the dashboard.
 	Imports ImportLimits
+	// OnImportPublished, if set, is called each time an import being
+	// processed publishes more segments (segments: how many play now).
+	// Tests hold an import half-processed with it.
+	OnImportPublished func(videoID string, segments int)
 }
 
 // Service implements the media use cases.
@@ -116,6 +120,8 @@ type Service struct {
 	tools      Tools
 	workDir    string
 	imports    ImportLimits
+
+	onImportPublished func(videoID string, segments int)
 }
 
 // New returns a Service; the spool dir is created if needed.
@@ -138,6 +144,8 @@ func New(c Config) (*Service, error) {
 		tools:      c.Tools,
 		workDir:    c.WorkDir,
 		imports:    c.Imports,
+
+		onImportPublished: c.OnImportPublished,
 	}
 	s.leases = newLeases(c.Store, c.Log, func() time.Time { return s.now() })
 	return s, nil

@@ -14,7 +14,7 @@ import (
 	"framecast.dev/shared/seal"
 )
 
-// Playable returns the ready video with this slug. Unknown and unfinished
+// Playable returns the playable video with this slug. Unknown and unfinished
 // videos are the same KindNotFound, so a slug guess learns nothing.
 func (s *Service) Playable(ctx context.Context, slug string) (store.Video, error) {
 	notFound := fail(KindNotFound, "There is no video at this address.")
@@ -22,14 +22,17 @@ func (s *Service) Playable(ctx context.Context, slug string) (store.Video, error
 		return store.Video{}, notFound
 	}
 	v, err := s.store.VideoBySlug(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) || err == nil && v.State != store.StateReady {
+	if errors.Is(err, store.ErrNotFound) || err == nil && !v.Playable() {
 		return store.Video{}, notFound
 	}
 	return v, err
 }
 
-// Playlist is the HLS VOD playlist of a ready video. URIs are relative to
-// the playlist's own URL (/v/<slug>/playlist.m3u8).
+// Playlist is the HLS playlist of a playable video: VOD once ready; while
+// an import is still processed (Growing), an EVENT playlist of the
+// segments published so far, without an end (players reload it), that
+// starts playing at the beginning, not at its live edge. URIs are
+// relative to the playlist's own URL (/v/<slug>/playlist.m3u8).
 func Playlist(v store.Video) string {
 	var b strings.Builder
 	target := 1.0
@@ -41,18 +44,27 @@ func Playlist(v store.Video) string {
 	if v.HasInit {
 		version = 7
 	}
-	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n", version, int(target))
+	kind := "VOD"
+	if v.Growing() {
+		kind = "EVENT"
+	}
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:%s\n#EXT-X-INDEPENDENT-SEGMENTS\n", version, int(target), kind)
+	if v.Growing() {
+		b.WriteString("#EXT-X-START:TIME-OFFSET=0\n")
+	}
 	if v.HasInit {
 		b.WriteString("#EXT-X-MAP:URI=\"init.mp4\"\n")
 	}
 	for i, d := range v.Durations {
 		fmt.Fprintf(&b, "#EXTINF:%.6f,\nseg/%d.m4s\n", d, i)
 	}
-	b.WriteString("#EXT-X-ENDLIST\n")
+	if !v.Growing() {
+		b.WriteString("#EXT-X-ENDLIST\n")
+	}
 	return b.String()
 }
 
-// OpenSegment opens a stored segment of a ready video for streaming. The
+// OpenSegment opens a stored segment of a playable video for streaming. The
 // first chunk is opened before returning, so a segment that fails
 // authentication at the start is an error here, before any answer is
 // sent. A failure further in ends the stream with an error: the reader

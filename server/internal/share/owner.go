@@ -57,6 +57,42 @@ type Item struct {
 	Mine      bool
 	ShareURL  string
 	Failed    int // failed jobs
+	// Upload is how the owner's upload of a file stands, while it is not
+	// a ready video yet (nil otherwise): "uploading… 40 %", "processing…
+	// 70 %", "failed"; Problem says why it failed. The dashboard follows
+	// it live from UploadURL.
+	Upload *UploadStatus
+}
+
+// UploadStatus is an import in progress or failed, as the library shows it.
+type UploadStatus struct {
+	URL      string
+	State    store.ImportState
+	Playable bool // viewers can watch it already
+	Status   string
+	Problem  string
+}
+
+// ImportStatus words an import's state as the library shows it (the
+// dashboard's script words its live updates the same way).
+func ImportStatus(v store.Video, im store.Import) UploadStatus {
+	u := UploadStatus{URL: "/uploads/" + v.ID, State: im.State, Playable: v.Playable()}
+	switch im.State {
+	case store.ImportReceiving:
+		pct := 0
+		if im.Length > 0 {
+			pct = int(im.Received * 100 / im.Length)
+		}
+		u.Status = fmt.Sprintf("uploading… %d %%", pct)
+	case store.ImportProcessing:
+		u.Status = fmt.Sprintf("processing… %d %%", int(im.Progress*100))
+		if v.Playable() {
+			u.Status = "plays already · " + u.Status
+		}
+	case store.ImportFailed:
+		u.Status, u.Problem = "failed", im.Message
+	}
+	return u
 }
 
 // Library is one library of the listing.
@@ -98,6 +134,16 @@ func (s *Service) Listing(ctx context.Context, u store.User, libs []Library, que
 			it.Mine = v.OwnerID == u.ID
 			it.ShareURL = s.baseURL + "/v/" + v.Slug
 			it.Failed = nFailed[v.ID]
+			if v.State != store.StateReady && it.Mine {
+				im, err := s.store.Import(ctx, v.ID)
+				switch {
+				case err == nil && im.State != store.ImportDone:
+					st := ImportStatus(v, im)
+					it.Upload = &st
+				case err != nil && !errors.Is(err, store.ErrNotFound):
+					return nil, err
+				}
+			}
 			if v.State == store.StateReady {
 				if _, err := s.store.Asset(ctx, v.ID, store.AssetThumbnail); err == nil {
 					it.Thumbnail = true

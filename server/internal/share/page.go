@@ -88,6 +88,10 @@ func (s *Service) Page(a Access) Page {
 		Width:       1280,
 		Height:      720,
 	}
+	if v.Growing() {
+		// Its length is not known until its import is processed.
+		p.Duration, p.Seconds = "still processing", 0
+	}
 	p.Summary = summary(p.Description, p.OwnerName, p.Duration)
 	if p.Buttons == nil {
 		p.Buttons = a.Page.WorkspaceCTA

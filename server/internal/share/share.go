@@ -156,7 +156,8 @@ func (a Access) MediaBase() string {
 	return "/v/" + a.Page.Video.Slug
 }
 
-// lookUp finds a ready, unexpired video by slug.
+// lookUp finds a playable (ready, or growing: see store.Video.Growing),
+// unexpired video by slug.
 func (s *Service) lookUp(ctx context.Context, slug string) (store.SharePage, error) {
 	if !media.ValidSlug(slug) {
 		return store.SharePage{}, errNotFound
@@ -165,13 +166,17 @@ func (s *Service) lookUp(ctx context.Context, slug string) (store.SharePage, err
 	if !ok {
 		var err error
 		p, err = s.store.SharePage(ctx, slug)
-		if errors.Is(err, store.ErrNotFound) || err == nil && p.Video.State != store.StateReady {
+		if errors.Is(err, store.ErrNotFound) || err == nil && !p.Video.Playable() {
 			return store.SharePage{}, errNotFound
 		}
 		if err != nil {
 			return store.SharePage{}, err
 		}
-		s.cache.put(slug, p, s.now())
+		// A video still being imported changes until it is ready: not
+		// cached (its viewers are few, and it is ready in seconds).
+		if p.Video.State == store.StateReady {
+			s.cache.put(slug, p, s.now())
+		}
 	}
 	if s.expired(p.Video) {
 		return store.SharePage{}, errGone
@@ -301,7 +306,7 @@ func (s *Service) Media(ctx context.Context, slug, grant string) (store.Video, e
 		return store.Video{}, errNotFound
 	}
 	v, err := s.store.VideoBySlug(ctx, slug)
-	if errors.Is(err, store.ErrNotFound) || err == nil && v.State != store.StateReady {
+	if errors.Is(err, store.ErrNotFound) || err == nil && !v.Playable() {
 		return store.Video{}, errNotFound
 	}
 	if err != nil {

@@ -32,6 +32,13 @@ type Import struct {
 	UpdatedAt time.Time
 }
 
+// Publication is how far an import being processed plays.
+type Publication struct {
+	HasInit    bool
+	Durations  []float64 // of segments 0..len-1, all stored
+	WrappedKey []byte
+}
+
 // Imports is the part of Store that keeps whole-file uploads.
 type Imports interface {
 	// CreateImport records a new import (Received 0, receiving) of an
@@ -48,9 +55,18 @@ type Imports interface {
 	// a progress (processing).
 	SetImportState(ctx context.Context, videoID string, state ImportState, progress float64, message string, now time.Time) error
 	// ClearImportSegments forgets the segment rows an interrupted
-	// processing attempt left, so the next one starts clean; only while
-	// the video is not ready (ErrConflict then).
+	// processing attempt left, and what it published on the video (data
+	// key, init flag, durations), so the next one starts clean and the
+	// video stops playing; only while the video is not ready (ErrConflict
+	// then).
 	ClearImportSegments(ctx context.Context, videoID string) error
+	// PublishImportSegments makes a still uploading video play as far as
+	// its import got, in one transaction: it records segs (an index
+	// already recorded keeps its row) and sets the video's data key, init
+	// flag and the durations of its first len(p.Durations) segments, so
+	// the video is Growing. ErrNotFound without the video, ErrConflict
+	// once it is ready.
+	PublishImportSegments(ctx context.Context, videoID string, segs []Segment, p Publication) error
 	// AddImportSegments records many stored segments of one video in one
 	// transaction (an import stores hundreds at once); like AddSegment,
 	// an index already recorded keeps its row.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -106,6 +107,10 @@ func (s *SQLite) ClearImportSegments(ctx context.Context, videoID string) error 
 	if _, err := tx.ExecContext(ctx, `DELETE FROM segments WHERE video_id = ?`, videoID); err != nil {
 		return fmt.Errorf("clear segments of %s: %w", videoID, err)
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE videos SET has_init = ?, segment_count = 0, durations = '[]', wrapped_key = NULL
+		WHERE id = ?`, false, videoID); err != nil {
+		return fmt.Errorf("clear segments of %s: %w", videoID, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("clear segments of %s: %w", videoID, err)
 	}
@@ -135,6 +140,47 @@ func (s *SQLite) AddImportSegments(ctx context.Context, segs []Segment) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("add segments of %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *SQLite) PublishImportSegments(ctx context.Context, videoID string, segs []Segment, p Publication) error {
+	durations, err := json.Marshal(p.Durations)
+	if err != nil {
+		return fmt.Errorf("publish segments of %s: %w", videoID, err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("publish segments of %s: %w", videoID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE videos SET has_init = ?, segment_count = ?, durations = ?, wrapped_key = ?
+		WHERE id = ? AND state = ?`, p.HasInit, len(p.Durations), string(durations), p.WrappedKey, videoID, string(StateUploading))
+	if err != nil {
+		return fmt.Errorf("publish segments of %s: %w", videoID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("publish segments of %s: %w", videoID, err)
+	} else if n == 0 {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM videos WHERE id = ?`, videoID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("publish segments of %s: %w", videoID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("publish segments of %s: %w", videoID, err)
+		}
+		return fmt.Errorf("publish segments of %s: the video is ready: %w", videoID, ErrConflict)
+	}
+	for _, seg := range segs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO segments (video_id, idx, size, sha256, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (video_id, idx) DO NOTHING`,
+			videoID, seg.Index, seg.Size, seg.SHA256, micros(seg.CreatedAt)); err != nil {
+			return fmt.Errorf("publish segments of %s: %w", videoID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("publish segments of %s: %w", videoID, err)
 	}
 	return nil
 }

@@ -73,6 +73,19 @@ func (v Video) Duration() float64 {
 	return d
 }
 
+// Growing reports an imported video whose first segments are published
+// while the rest is still being processed: still uploading, but with its
+// data key, init segment and a prefix of its segments recorded
+// (PublishImportSegments). Viewers may play it from the start; it gets
+// its end (and its processing) when it is finalized. A recording being
+// uploaded never grows: its data key only arrives with finalize.
+func (v Video) Growing() bool {
+	return v.State == StateUploading && len(v.WrappedKey) > 0 && v.HasInit && v.SegmentCount > 0
+}
+
+// Playable reports whether viewers may play the video: ready, or growing.
+func (v Video) Playable() bool { return v.State == StateReady || v.Growing() }
+
 // Segment is one stored sealed segment.
 type Segment struct {
 	VideoID   string

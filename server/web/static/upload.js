@@ -73,6 +73,7 @@
       if (xhr.status !== 201) return problem(xhr.status ? message(xhr) : "The server cannot be reached; try again.");
       up = JSON.parse(xhr.responseText);
       localStorage.setItem(key(file), up.url);
+      refreshLibrary(); // the new video shows in the list at once
     }
     await send(file, up);
   }
@@ -133,6 +134,51 @@
       await sleep(1000);
     }
   }
+
+  // The library below follows the owner's uploads live: each card of an
+  // upload in progress (data-upload) shows how it stands, worded as the
+  // server words it (share.ImportStatus), and the list is fetched again
+  // when one is ready or failed, or a new one starts.
+  function wording(up) {
+    if (up.state === "receiving") return "uploading… " + (up.length > 0 ? Math.floor((up.offset * 100) / up.length) : 0) + " %";
+    if (up.state === "processing") return (up.playable ? "plays already · " : "") + "processing… " + Math.floor(up.progress * 100) + " %";
+    if (up.state === "failed") return "failed";
+    return "ready";
+  }
+  var refreshing = null;
+  function refreshLibrary() {
+    if (refreshing) return refreshing;
+    refreshing = fetch(location.pathname + location.search, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      var now = html && new DOMParser().parseFromString(html, "text/html").getElementById("library");
+      var lib = $("library");
+      if (now && lib) lib.innerHTML = now.innerHTML;
+    }).catch(function () { /* the next poll tries again */ }).then(function () { refreshing = null; });
+    return refreshing;
+  }
+  async function followLibrary() {
+    for (;;) {
+      await sleep(1500);
+      var cards = document.querySelectorAll("#library [data-upload]");
+      var changed = false;
+      for (var i = 0; i < cards.length; i++) {
+        var el = cards[i];
+        var was = el.getAttribute("data-state"), wasPlayable = el.getAttribute("data-playable") === "true";
+        if (was === "failed") continue;
+        var up = await where(el.getAttribute("data-upload"));
+        if (!up) continue;
+        // Ready or failed: the card changes (thumbnail, message); playable:
+        // it gets its "Copy link".
+        if (up.state !== was && (up.state === "done" || up.state === "failed") || !!up.playable !== wasPlayable) changed = true;
+        el.textContent = wording(up);
+        el.setAttribute("data-state", up.state);
+        el.setAttribute("data-playable", String(!!up.playable));
+      }
+      if (changed) await refreshLibrary();
+    }
+  }
+  if ($("library")) followLibrary();
 
   $("upload-file").addEventListener("change", function (e) {
     if (e.target.files.length) start(e.target.files[0]);

@@ -94,11 +94,53 @@ func testImports(t *testing.T, s store.Store) {
 	if err := s.AddImportSegments(ctx, []store.Segment{{VideoID: "ghost", Index: 0, Size: 1, SHA256: "aa", CreatedAt: now}}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("AddImportSegments for a missing video: %v", err)
 	}
+	// Publishing: the video plays as far as the import got; clearing
+	// takes that back too.
+	if got, _ := s.Video(ctx, v.ID); got.Growing() || got.Playable() {
+		t.Fatalf("a video with rows but nothing published grows: %+v", got)
+	}
+	pub := store.Publication{HasInit: true, Durations: []float64{2, 1.5}, WrappedKey: []byte("key")}
+	if err := s.PublishImportSegments(ctx, v.ID, nil, pub); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Video(ctx, v.ID)
+	if err != nil || !got.Growing() || !got.Playable() || got.State != store.StateUploading || got.SegmentCount != 2 ||
+		got.Duration() != 3.5 || string(got.WrappedKey) != "key" || !got.HasInit {
+		t.Fatalf("video after publishing = %+v, %v", got, err)
+	}
+	more := []store.Segment{{VideoID: v.ID, Index: 1, Size: 99, SHA256: "zz", CreatedAt: now}, {VideoID: v.ID, Index: 2, Size: 12, SHA256: "dd", CreatedAt: now}}
+	if err := s.PublishImportSegments(ctx, v.ID, more, store.Publication{HasInit: true, Durations: []float64{2, 1.5, 2}, WrappedKey: []byte("key")}); err != nil {
+		t.Fatal(err)
+	}
+	if segs, err := s.Segments(ctx, v.ID); err != nil || len(segs) != 4 || segs[2].SHA256 != "cc" || segs[3].SHA256 != "dd" {
+		t.Fatalf("segments after publishing = %+v, %v", segs, err)
+	}
+	if got, err := s.Video(ctx, v.ID); err != nil || got.SegmentCount != 3 || got.Duration() != 5.5 {
+		t.Fatalf("video after publishing more = %+v, %v", got, err)
+	}
+	if err := s.PublishImportSegments(ctx, "ghost", nil, pub); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("publishing for a missing video: %v", err)
+	}
+	if err := s.ClearImportSegments(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Video(ctx, v.ID); err != nil || got.Playable() || got.SegmentCount != 0 || len(got.WrappedKey) != 0 || got.HasInit || len(got.Durations) != 0 {
+		t.Fatalf("video after clearing what was published = %+v, %v", got, err)
+	}
+	if err := s.AddImportSegments(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Finalize(ctx, v.ID, store.Finalization{HasInit: true, SegmentCount: 2, Durations: []float64{2, 2}, WrappedKey: []byte("k"), ReadyAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ClearImportSegments(ctx, v.ID); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("clearing a ready video's segments: %v", err)
+	}
+	if err := s.PublishImportSegments(ctx, v.ID, nil, pub); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("publishing on a ready video: %v", err)
+	}
+	if got, err := s.Video(ctx, v.ID); err != nil || got.Growing() || !got.Playable() || got.SegmentCount != 2 {
+		t.Fatalf("ready video after a refused publish = %+v, %v", got, err)
 	}
 	if err := s.ClearImportSegments(ctx, "ghost"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("clearing a missing video's segments: %v", err)
