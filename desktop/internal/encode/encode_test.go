@@ -26,10 +26,10 @@ func TestOutputSize(t *testing.T) {
 			t.Errorf("OutputSize(%d,%d,%d) = %d,%d want %d,%d", c.w, c.h, c.max, ow, oh, c.ow, c.oh)
 		}
 	}
-	if f := scaleFilter(641, 479, 640, 478); !strings.HasPrefix(f, "crop=640:478:0:0,scale=") {
+	if f := scaleFilter("bgr0", 641, 479, 640, 478); !strings.HasPrefix(f, "crop=640:478:0:0,scale=") {
 		t.Errorf("odd size filter %q", f)
 	}
-	if f := scaleFilter(2560, 1440, 1920, 1080); !strings.HasPrefix(f, "scale=1920:1080:") {
+	if f := scaleFilter("bgr0", 2560, 1440, 1920, 1080); !strings.HasPrefix(f, "scale=1920:1080:") {
 		t.Errorf("scale filter %q", f)
 	}
 }

@@ -186,7 +186,7 @@ func testEncode(ctx context.Context, ffmpeg string, e Encoder) error {
 	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error"}
 	args = append(args, e.Global...)
 	args = append(args, "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30", "-frames:v", "10",
-		"-vf", "format=bgr0,"+scaleFilter(640, 360, 640, 360)+","+e.Filter)
+		"-vf", "format=bgr0,"+scaleFilter("bgr0", 640, 360, 640, 360)+","+e.Filter)
 	args = append(args, e.Codec(640, 360, 30)...)
 	args = append(args, "-f", "null", "-")
 	out, err := exec.CommandContext(ctx, ffmpeg, args...).CombinedOutput()

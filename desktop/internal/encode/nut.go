@@ -9,7 +9,7 @@ import (
 // timestamp. Raw frames with timestamps let the recorder send only fresh
 // grabs; ffmpeg repeats the previous frame for the beats in between
 // (-fps_mode cfr), after conversion and at almost no cost, where repeating
-// it in the pipe would cost a full 8 MB transfer and colour conversion
+// it in the pipe would cost a full frame's transfer and colour conversion
 // each time, just when the machine is too busy already.
 //
 // Only what libavformat's NUT demuxer needs is written: the file id, a
@@ -47,6 +47,8 @@ func nutFourCC(pixfmt string) (string, error) {
 		return "RGBA", nil
 	case "bgra":
 		return "BGRA", nil
+	case "yuv420p":
+		return "I420", nil
 	}
 	return "", fmt.Errorf("no NUT tag for pixel format %s", pixfmt)
 }

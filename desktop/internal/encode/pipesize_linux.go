@@ -7,7 +7,7 @@ import (
 )
 
 // growPipe enlarges the video pipe (64 KiB by default) towards a frame, so
-// an 8 MB frame crosses in a few writes instead of a hundred wake-ups.
+// a 3–8 MB frame crosses in a few writes instead of a hundred wake-ups.
 func growPipe(f *os.File, want int) {
 	if max, err := os.ReadFile("/proc/sys/fs/pipe-max-size"); err == nil {
 		n := 0

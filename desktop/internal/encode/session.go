@@ -27,7 +27,7 @@ type Config struct {
 	FFmpeg        string // from Locate
 	Dir           string // receives the playlist, init segment and segments
 	Width, Height int    // of the raw frames
-	PixFmt        string // of the raw frames, e.g. "bgr0"
+	PixFmt        string // of the raw frames: "bgr0", "rgba" or "yuv420p" (BT.709, limited range, even size)
 	FPS           int
 	MaxHeight     int // scale down to this height when taller (0: never)
 	Encoder       Encoder
@@ -89,10 +89,27 @@ func OutputSize(w, h, maxHeight int) (int, int) {
 	return w &^ 1, h &^ 1
 }
 
+// FrameBytes is the size of one raw frame.
+func (c Config) FrameBytes() int {
+	if c.PixFmt == "yuv420p" {
+		return c.Width*c.Height + c.Width*c.Height/2
+	}
+	return c.Width * c.Height * 4
+}
+
 // scaleFilter converts to BT.709 limited range (what players assume for
-// HD) and resizes or trims an odd pixel when needed.
-func scaleFilter(inW, inH, outW, outH int) string {
+// HD) and resizes or trims an odd pixel when needed. Frames that arrive
+// as BT.709 I420 already go straight to the encoder unless they must
+// shrink: no swscale pass at all, which is the point of converting them
+// in the recorder.
+func scaleFilter(pixfmt string, inW, inH, outW, outH int) string {
 	const color = "out_color_matrix=bt709:out_range=tv"
+	if pixfmt == "yuv420p" {
+		if outW == inW && outH == inH {
+			return ""
+		}
+		return fmt.Sprintf("scale=%d:%d:flags=bicubic:in_color_matrix=bt709:in_range=tv:%s", outW, outH, color)
+	}
 	if outW == inW&^1 && outH == inH&^1 {
 		crop := ""
 		if outW != inW || outH != inH {
@@ -127,8 +144,11 @@ func (c Config) encoderArgs(out string) []string {
 	a = append(a, noProbe...)
 	// Frames come timestamped (see nut.go); the fps filter repeats the
 	// previous one for beats without a fresh frame, after conversion.
-	a = append(a, "-f", "nut", "-i", "pipe:0", "-map", "0:v",
-		"-vf", scaleFilter(c.Width, c.Height, outW, outH)+","+c.Encoder.Filter+",fps="+strconv.Itoa(c.FPS))
+	filters := []string{c.Encoder.Filter, "fps=" + strconv.Itoa(c.FPS)}
+	if f := scaleFilter(c.PixFmt, c.Width, c.Height, outW, outH); f != "" {
+		filters = append([]string{f}, filters...)
+	}
+	a = append(a, "-f", "nut", "-i", "pipe:0", "-map", "0:v", "-vf", strings.Join(filters, ","))
 	a = append(a, c.Encoder.Codec(outW, outH, c.FPS)...)
 	// A keyframe every segment length, so segments are cut on time and
 	// each one decodes on its own.
@@ -198,7 +218,7 @@ func startProc(name string, cmd *exec.Cmd, log *slog.Logger) (*proc, error) {
 // H.264, and a muxer adding the sound and writing the segments. ffmpeg 5.1
 // always advances the input that is furthest behind and sleeps while that
 // one has no data, and the recorder's sound runs half a second behind its
-// picture (it waits for late audio blocks). In one process the raw 8 MB
+// picture (it waits for late audio blocks). In one process the raw 3–8 MB
 // frames would wait in the pipe and the recorder would have to drop them;
 // split, the encoder never waits, and the small encoded packets queue in
 // memory until the sound catches up. Without sound one process does it all.
@@ -227,7 +247,7 @@ func Start(cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("create the video pipe: %w", err)
 	}
 	closers = append(closers, vr, vw)
-	growPipe(vw, cfg.Width*cfg.Height*4)
+	growPipe(vw, cfg.FrameBytes())
 
 	if !cfg.Audio {
 		enc := exec.Command(cfg.FFmpeg, cfg.encoderArgs("hls")...)
@@ -348,7 +368,7 @@ func relay(dst io.WriteCloser, src io.Reader, ready chan struct{}) {
 // OutputSize is the size of the encoded video.
 func (s *Session) OutputSize() (int, int) { return s.outW, s.outH }
 
-// WriteFrame sends one raw frame of exactly Width×Height×4 bytes to be
+// WriteFrame sends one raw frame of exactly FrameBytes bytes to be
 // shown at frame index (media time index/FPS). Indexes must increase;
 // skipped indexes repeat the previous frame, so the video stays in step
 // with the clock however few frames arrive. Call it from one goroutine.
@@ -358,8 +378,8 @@ func (s *Session) OutputSize() (int, int) { return s.outW, s.outH }
 // frame until the next WriteFrame call has returned. Writing the same
 // frame again is fine.
 func (s *Session) WriteFrame(frame []byte, index int64) error {
-	if len(frame) != s.cfg.Width*s.cfg.Height*4 {
-		return fmt.Errorf("frame has %d bytes, want %d", len(frame), s.cfg.Width*s.cfg.Height*4)
+	if want := s.cfg.FrameBytes(); len(frame) != want {
+		return fmt.Errorf("frame has %d bytes, want %d", len(frame), want)
 	}
 	if index <= s.lastIndex {
 		return fmt.Errorf("frame index %d after %d", index, s.lastIndex)

@@ -193,9 +193,12 @@ func Start(ctx context.Context, opts Options) (_ *Recorder, err error) {
 	if r.segs, err = newSegmenter(opts.Dir, r.events.emit); err != nil {
 		return nil, err
 	}
-	size := r.scr.Size()
-	r.enc, err = encode.Start(encode.Config{FFmpeg: r.ffmpeg, Dir: opts.Dir, Width: size.X, Height: size.Y,
-		PixFmt: r.scr.PixFmt(), FPS: opts.FPS, MaxHeight: opts.MaxHeight, Encoder: enc,
+	frames, err := newFrameFormat(r.scr)
+	if err != nil {
+		return nil, err
+	}
+	r.enc, err = encode.Start(encode.Config{FFmpeg: r.ffmpeg, Dir: opts.Dir, Width: frames.width, Height: frames.height,
+		PixFmt: frames.pixfmt, FPS: opts.FPS, MaxHeight: opts.MaxHeight, Encoder: enc,
 		Audio: len(r.srcs) > 0, Log: r.log})
 	if err != nil {
 		return nil, err
@@ -205,7 +208,7 @@ func Start(ctx context.Context, opts Options) (_ *Recorder, err error) {
 		maxFrames = int64((opts.Duration*time.Duration(opts.FPS) + time.Second - 1) / time.Second)
 	}
 	r.clock = newClock(time.Now())
-	if r.video, err = newVideoPipe(r.scr, r.enc.WriteFrame, opts.FPS, r.clock, maxFrames); err != nil {
+	if r.video, err = newVideoPipe(r.scr, frames, r.enc.WriteFrame, opts.FPS, r.clock, maxFrames); err != nil {
 		return nil, err
 	}
 	if len(r.srcs) > 0 {

@@ -20,6 +20,7 @@ import (
 // Only fresh frames travel to ffmpeg, so being behind costs no extra work.
 type videoPipe struct {
 	scr   capture.Screen
+	fmt   frameFormat
 	out   func([]byte, int64) error // encode.Session.WriteFrame
 	fps   int
 	clock *clock
@@ -42,7 +43,8 @@ type frameItem struct {
 
 // poolSize is how many frame buffers to keep: one being written, one being
 // grabbed, and enough queued to ride out 200 ms of ffmpeg being slow,
-// within 48 MB (5 buffers at 1080p).
+// within 48 MB (6 at 30 fps: 3 MB converted frames at 1080p, or 5 raw
+// 8 MB grabs where ffmpeg converts).
 func poolSize(fps, frameBytes int) int {
 	n := max(fps/5, 4)
 	return max(min(n, 48<<20/frameBytes), 3)
@@ -51,12 +53,12 @@ func poolSize(fps, frameBytes int) int {
 // queueSize can hold every buffer of the pool.
 const queueSize = 64
 
-func newVideoPipe(scr capture.Screen, out func([]byte, int64) error, fps int, c *clock, max int64) (*videoPipe, error) {
-	pool := poolSize(fps, capture.FrameSize(scr))
-	v := &videoPipe{scr: scr, out: out, fps: fps, clock: c, max: max,
+func newVideoPipe(scr capture.Screen, ff frameFormat, out func([]byte, int64) error, fps int, c *clock, max int64) (*videoPipe, error) {
+	pool := poolSize(fps, ff.bytes)
+	v := &videoPipe{scr: scr, fmt: ff, out: out, fps: fps, clock: c, max: max,
 		free: make(chan []byte, pool), queue: make(chan frameItem, queueSize)}
 	for i := 0; i < pool; i++ {
-		b, err := scr.NewBuffer()
+		b, err := ff.newBuffer(scr)
 		if err != nil {
 			return nil, fmt.Errorf("allocate frame buffers: %w", err)
 		}
@@ -84,7 +86,7 @@ func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) (i
 	}
 	var sink byte
 	for _, b := range all {
-		if err := v.scr.Grab(b); err != nil {
+		if err := v.fmt.grab(v.scr, b); err != nil {
 			return 0, fmt.Errorf("grab the screen: %w", err)
 		}
 		for i := 0; i < len(b); i += 4096 {
@@ -93,7 +95,7 @@ func (v *videoPipe) prime(ready, died <-chan struct{}, timeout time.Duration) (i
 	}
 	_ = sink
 	v.first = all[0]
-	if err := v.scr.Grab(v.first); err != nil {
+	if err := v.fmt.grab(v.scr, v.first); err != nil {
 		return 0, fmt.Errorf("grab the screen: %w", err)
 	}
 	for _, b := range all[1:] {
@@ -177,7 +179,7 @@ func (v *videoPipe) capture(ctx context.Context) (int64, error) {
 		}
 		select {
 		case buf := <-v.free:
-			err := v.scr.Grab(buf)
+			err := v.fmt.grab(v.scr, buf)
 			switch {
 			case err != nil:
 				v.free <- buf
