@@ -159,6 +159,7 @@ func TestTrackingBrowser(t *testing.T) {
 	page := owner.get("/videos/" + full.id + "/analytics")
 	want(t, page, 200, `id="views">1<`, `id="viewers">1<`, `id="completion">100 %<`, `id="ctr">100 %<`, "London, GB",
 		"news.example.com", "Book a demo", `href="https://db-ip.com"`, "IP Geolocation by DB-IP", `id="retention-chart"`)
+	daysChart(t, page.Body, 14, 1)
 	csv := owner.get("/videos/" + full.id + "/analytics.csv")
 	want(t, csv, 200, "day,views,unique_viewers", "London", "news.example.com", "Book a demo")
 	want(t, owner.get("/videos/"+cases[6].id+"/analytics"), 200, "tracking is off for this video")
@@ -298,5 +299,38 @@ func runNode(t *testing.T, node, chromium, e2e, file, fixture string) {
 	t.Logf("node --test %s:\n%s", file, out)
 	if err != nil {
 		t.Fatalf("browser tests failed: %v", err)
+	}
+}
+
+// daysChart checks the views-per-day chart's data on an analytics page:
+// n consecutive days ending today, with views on today only.
+func daysChart(t *testing.T, body string, n, today int) {
+	t.Helper()
+	const open = `<script type="application/json" id="chart-data">`
+	i := strings.Index(body, open)
+	if i < 0 {
+		t.Fatal("the analytics page has no chart data")
+	}
+	raw := body[i+len(open):]
+	raw = raw[:strings.Index(raw, "</script>")]
+	var c struct {
+		Days  []int64 `json:"days"`
+		Views []int   `json:"views"`
+	}
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		t.Fatalf("chart data %q: %v", raw, err)
+	}
+	now := time.Now().UTC()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).Unix()
+	if len(c.Days) != n || len(c.Views) != n || c.Days[n-1] != midnight {
+		t.Fatalf("chart has days %v (views %v), want %d days ending today (%d)", c.Days, c.Views, n, midnight)
+	}
+	for k := 1; k < n; k++ {
+		if c.Days[k]-c.Days[k-1] != 86400 {
+			t.Fatalf("chart days %v are not consecutive", c.Days)
+		}
+	}
+	if c.Views[n-1] != today {
+		t.Fatalf("chart views %v, want %d today", c.Views, today)
 	}
 }

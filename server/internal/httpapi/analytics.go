@@ -30,6 +30,7 @@ const (
 	viewLimit    = 200
 	csvViewLimit = 100000
 	libraryDays  = 30
+	videoDays    = 14 // the shortest span a video's chart shows
 )
 
 type analyticsData struct {
@@ -98,6 +99,20 @@ type chartData struct {
 	Days      []int64   `json:"days"` // unix seconds of each day
 	Views     []int     `json:"views"`
 	Viewers   []int     `json:"viewers"`
+}
+
+// addDays charts each day from..to (day numbers, see store.DayOf), zero
+// where days has no entry.
+func (c *chartData) addDays(days []store.TrackDay, from, to int64) {
+	byDay := make(map[int64]store.TrackDay, len(days))
+	for _, d := range days {
+		byDay[d.Day] = d
+	}
+	for day := from; day <= to; day++ {
+		c.Days = append(c.Days, store.DayTime(day).Unix())
+		c.Views = append(c.Views, byDay[day].Views)
+		c.Viewers = append(c.Viewers, byDay[day].Viewers)
+	}
 }
 
 func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', 0, 64) + " %" }
@@ -215,11 +230,15 @@ func (s *Server) videoAnalytics(c *fiber.Ctx) error {
 		d.Chart.Seconds = append(d.Chart.Seconds, float64(i))
 		d.Chart.Retention = append(d.Chart.Retention, math.Round(r*1000)/10)
 	}
-	for _, day := range sum.Days {
-		d.Chart.Days = append(d.Chart.Days, store.DayTime(day.Day).Unix())
-		d.Chart.Views = append(d.Chart.Views, day.Views)
-		d.Chart.Viewers = append(d.Chart.Viewers, day.Viewers)
+	// Every day from the first view (at least the last two weeks) to
+	// today, quiet days as zero: a chart of only the days with views
+	// draws lines across the gaps, and one point alone spans years.
+	today := store.DayOf(time.Now())
+	from := today - videoDays + 1
+	if len(sum.Days) > 0 && sum.Days[0].Day < from {
+		from = sum.Days[0].Day
 	}
+	d.Chart.addDays(sum.Days, from, today)
 	return s.render(c, fiber.StatusOK, "analytics.html", page{Title: "Analytics: " + d.Title, Data: d})
 }
 
@@ -311,10 +330,8 @@ func (s *Server) analyticsHomeView(c *fiber.Ctx, p page) error {
 		if l.WorkspaceID == "" {
 			t.Name = "Personal library"
 		}
-		byDay := map[int64]store.TrackDay{}
 		watched := 0
 		for _, d := range days {
-			byDay[d.Day] = d
 			t.Views += d.Views
 			t.Viewers += d.Viewers
 			t.Finishes += d.Finishes
@@ -322,11 +339,7 @@ func (s *Server) analyticsHomeView(c *fiber.Ctx, p page) error {
 			watched += d.WatchedSeconds
 		}
 		t.Watched = clockText(float64(watched))
-		for day := from; day <= today; day++ {
-			t.Chart.Days = append(t.Chart.Days, store.DayTime(day).Unix())
-			t.Chart.Views = append(t.Chart.Views, byDay[day].Views)
-			t.Chart.Viewers = append(t.Chart.Viewers, byDay[day].Viewers)
-		}
+		t.Chart.addDays(days, from, today)
 		d.Libraries = append(d.Libraries, t)
 	}
 	p.Title, p.Data = "Analytics", d
