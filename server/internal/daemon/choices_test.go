@@ -303,6 +303,14 @@ func TestRestrictionStopsTracking(t *testing.T) {
 		}
 	}
 	wantRedirect(t, owner.post("/privacy/restriction", url.Values{"restrict": {"off"}}), "/privacy?notice=unrestricted")
-	beacon(t, v, `{"view":"fedcba9876543210fedcba9876543210","k":"start"}`)
+	// Another viewer: the same browser starting the video again within
+	// minutes would be the view already started (see track.Guard).
+	req, _ := http.NewRequest(http.MethodPost, v.ShareURL+"/events", strings.NewReader(`{"view":"fedcba9876543210fedcba9876543210","k":"start"}`))
+	req.Header.Set("User-Agent", "another viewer")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, resp, http.StatusNoContent)
 	waitRows(t, ts, "track_views", v.ID)
 }

@@ -53,13 +53,18 @@ func (s *Server) viewerEvent(c *fiber.Ctx) error {
 	if err := decodeJSON(body, &b); err != nil {
 		return newError(fiber.StatusBadRequest, api.CodeBadRequest, "The event is not valid JSON: %v.", err)
 	}
+	cl := track.Client{IP: s.clientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent),
+		DNT: strings.TrimSpace(c.Get("DNT")) == "1", GPC: strings.TrimSpace(c.Get("Sec-GPC")) == "1"}
+	// Beacons are fire-and-forget: over the limit a bare 429, no page.
+	if !s.track.Admit(cl, b.Kind) {
+		c.Set(fiber.HeaderRetryAfter, "10")
+		return c.Status(fiber.StatusTooManyRequests).Send(nil)
+	}
 	seconds := v.ProbedDuration
 	if seconds <= 0 {
 		seconds = v.Duration()
 	}
 	t := track.Target{Video: v, Duration: seconds, Buttons: share.MaxButtons}
-	cl := track.Client{IP: s.clientIP(c), UserAgent: c.Get(fiber.HeaderUserAgent),
-		DNT: strings.TrimSpace(c.Get("DNT")) == "1", GPC: strings.TrimSpace(c.Get("Sec-GPC")) == "1"}
 	if err := s.track.Ingest(c.UserContext(), t, b, cl); err != nil {
 		if track.IsInvalid(err) {
 			return newError(fiber.StatusBadRequest, api.CodeBadRequest, "%s", err.Error())

@@ -35,6 +35,8 @@ type Config struct {
 	// UnsubscribeKey signs recipients' unsubscribe links; BaseURL builds them.
 	UnsubscribeKey []byte
 	BaseURL        string
+	// Guard limits beacons per client (see Guard).
+	Guard GuardConfig
 }
 
 // Service ingests viewer events and answers the owner's questions.
@@ -48,6 +50,7 @@ type Service struct {
 	mail      func(fcmail.Message)
 	unsubKey  []byte
 	baseURL   string
+	guard     *Guard // nil: no limits
 
 	saltMu  sync.Mutex
 	saltDay int64
@@ -65,7 +68,14 @@ func New(c Config) *Service {
 		s.log = slog.Default()
 	}
 	s.batch = NewBatcher(s.write, c.BatchSize, c.FlushEvery, s.log)
+	s.guard = NewGuard(c.Guard, s.now)
 	return s
+}
+
+// Admit counts a beacon of kind against the client's limits and reports
+// whether it may be taken (see Guard); the caller drops it when not.
+func (s *Service) Admit(c Client, kind string) bool {
+	return s.guard == nil || s.guard.Admit(c, kind)
 }
 
 func (s *Service) write(ctx context.Context, events []store.TrackEvent) error {
@@ -147,6 +157,9 @@ func (s *Service) Ingest(ctx context.Context, t Target, b Beacon, c Client) erro
 	last := int(math.Ceil(t.Duration)) + 1 // players may report a little past the end
 	switch b.Kind {
 	case store.EventStart:
+		if s.guard != nil && !s.guard.start(c, t.Video.ID, b.View, b.Recipient) {
+			return nil // the same client started this video a moment ago: one view
+		}
 		salt, err := s.saltFor(ctx, store.DayOf(now))
 		if err != nil {
 			return err
@@ -192,6 +205,9 @@ func (s *Service) Ingest(ctx context.Context, t Target, b Beacon, c Client) erro
 		e.Button = *b.Button
 	default:
 		return invalid("Unknown event kind %q.", truncate(b.Kind, 16))
+	}
+	if s.guard != nil && b.Kind != store.EventStart {
+		e.ViewID = s.guard.view(t.Video.ID, b.View)
 	}
 	if err := s.batch.Add(e); err != nil {
 		return fmt.Errorf("queue viewer event: %w", err)
