@@ -90,8 +90,13 @@ func TestDashboard(t *testing.T) {
 	}
 	want(t, viewer.get("/v/"+slugOf(beta.ID)), 200, "Beta notes")
 
+	// Without a workspace there is nowhere to move a video: no such form.
+	if lib := owner.get("/library"); lib.Status != 200 || strings.Contains(lib.Body, "Move to") {
+		t.Fatalf("library of a user without workspaces (%d) offers to move videos:\n%s", lib.Status, clip(lib.Body))
+	}
 	// Members only: in a workspace, for its members.
 	ws := workspaceID(t, owner.post("/workspaces", url.Values{"name": {"Acme"}}).Location)
+	want(t, owner.get("/library"), 200, "Move to", `<option value="`+ws+`">Acme</option>`)
 	member := signUp(t, ts, smtp, "Mia Member", "mia@acme.example")
 	stranger := signUp(t, ts, smtp, "Sam Stranger", "sam@other.example")
 	wantRedirect(t, owner.post("/w/"+ws+"/invitations", url.Values{"email": {member.Email}, "role": {"member"}}), "/w/")
