@@ -183,7 +183,9 @@ func (s *Service) WriteImport(ctx context.Context, u ImportUpload, body io.Reade
 		os.Remove(spool.Name()) // gone already when it became a part
 	}()
 	want := im.Length - u.Offset
-	n, copyErr := io.Copy(spool, io.LimitReader(body, want))
+	t0 := time.Now()
+	n, copyErr := spoolCopy(spool, body, want)
+	tCopy := time.Since(t0)
 	s.metrics.bytesReceived.Add(float64(n))
 	if copyErr == nil && n == want {
 		var one [1]byte
@@ -202,7 +204,9 @@ func (s *Service) WriteImport(ctx context.Context, u ImportUpload, body io.Reade
 		if err := blob.PutFile(sctx, s.blobs, key, spool.Name()); err != nil {
 			return store.Import{}, fmt.Errorf("store part of import %s: %w", u.VideoID, err)
 		}
+		tPut := time.Since(t0)
 		im, err = s.store.AdvanceImport(sctx, u.VideoID, u.Offset, u.Offset+n, s.now().UTC())
+		s.log.Debug("import part stored", "video_id", u.VideoID, "bytes", n, "copy", tCopy.String(), "put", tPut.String(), "counted", time.Since(t0).String())
 		if err != nil {
 			_ = s.blobs.Delete(sctx, key)
 			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
@@ -216,6 +220,7 @@ func (s *Service) WriteImport(ctx context.Context, u ImportUpload, body io.Reade
 			return store.Import{}, err
 		}
 		im.State = store.ImportProcessing
+		s.log.Debug("import queued", "video_id", im.VideoID, "after", time.Since(t0).String())
 		s.log.Info("import received", "video_id", im.VideoID, "bytes", im.Length, "parts", im.Parts)
 		return im, nil
 	}
