@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -112,7 +113,21 @@ func startBenchServer(b *testing.B) *testServer {
 	}
 	cfg.Listen, cfg.BaseURL = ln.Addr().String(), "http://"+ln.Addr().String()
 	cfg.DeviceToken, cfg.DeviceTokenUser = secrets.NewToken(), placeholderOwner
-	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// FRAMECAST_BENCH_LOG=file keeps the server's log (debug level) for
+	// looking into a run: the import logs when it is probed, playable and
+	// ready.
+	var logw io.Writer = io.Discard
+	level := slog.LevelInfo
+	if p := os.Getenv("FRAMECAST_BENCH_LOG"); p != "" {
+		level = slog.LevelDebug
+		f, err := os.Create(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { f.Close() })
+		logw = f
+	}
+	d, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level})))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"framecast.dev/server/internal/blob"
@@ -94,44 +95,11 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 	if err != nil {
 		return err
 	}
-	p, err := s.probeImport(ctx, src)
-	if err != nil {
-		return err
-	}
-	if err := s.checkImport(p); err != nil {
-		return err
-	}
-
 	// An earlier attempt may have stored some segments under a key that
 	// is gone now: start clean.
 	if err := s.clearImportSegments(ctx, v.ID); err != nil {
 		return err
 	}
-	out := filepath.Join(work, "hls")
-	if err := os.MkdirAll(out, 0o700); err != nil {
-		return err
-	}
-	copyPath := p.copyable()
-	args := []string{"-i", src, "-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn", "-map_metadata", "-1"}
-	if p.Duration <= 0 && s.imports.MaxDuration > 0 {
-		// Length unknown (a browser's WebM): stop at the limit.
-		args = append(args, "-t", ff(s.imports.MaxDuration.Seconds()))
-	}
-	if copyPath {
-		args = append(args, "-c", "copy")
-	} else {
-		args = append(args,
-			"-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
-			// Even sizes for 4:2:0; a keyframe every 2 s so segments are 2 s.
-			"-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
-			"-force_key_frames", "expr:gte(t,n_forced*"+strconv.Itoa(importSegmentSeconds)+")",
-			"-c:a", "aac", "-b:a", "128k", "-ac", "2")
-	}
-	args = append(args, "-f", "hls", "-hls_time", strconv.Itoa(importSegmentSeconds), "-hls_list_size", "0",
-		"-hls_playlist_type", "event", "-hls_segment_type", "fmp4", "-hls_flags", "temp_file",
-		"-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", filepath.Join(out, "%d.m4s"),
-		filepath.Join(out, "index.m3u8"))
-
 	dek := seal.NewKey()
 	rec, err := seal.ParseRecordingID(v.RecordingID)
 	if err != nil {
@@ -153,12 +121,60 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 			s.log.Warn("taking back a failed import's published segments", "video_id", v.ID, "err", cerr)
 		}
 	}()
-	sealer := newImportSealer(ctx, s, v.ID, rec, dek, wrapped, out)
-	sealer.start()
-	total := p.Duration
-	ffErr := s.ffmpegProgress(ctx, total, func(done float64) {
-		_ = s.store.SetImportState(ctx, v.ID, store.ImportProcessing, math.Min(done, 0.99), "", s.now().UTC())
-	}, args...)
+	newRun := func(name string, args []string) (*importRun, error) {
+		out := filepath.Join(work, name)
+		if err := os.MkdirAll(out, 0o700); err != nil {
+			return nil, err
+		}
+		z := newImportSealer(ctx, s, v.ID, rec, dek, wrapped, out)
+		z.started = t0
+		return s.startImportRun(ctx, v.ID, z, importArgs(src, out, args)), nil
+	}
+	// The probe and a stream copy start together: most files (phones,
+	// cameras, screen recorders) are H.264 + AAC, and with the index at
+	// the end of the file each spends its first few hundred milliseconds
+	// reading it. Nothing the copy makes is published before the probe has
+	// accepted the file for copying; otherwise the copy is thrown away.
+	run, err := newRun("copy", []string{"-c", "copy"})
+	if err != nil {
+		return err
+	}
+	p, err := s.probeImport(ctx, src)
+	if err == nil {
+		err = s.checkImport(p)
+	}
+	if err != nil {
+		run.abort()
+		return err
+	}
+	copyPath := p.copyable() && p.Duration > 0
+	s.log.Debug("import probed", "video_id", v.ID, "copy", copyPath, "after", time.Since(t0).Round(time.Millisecond).String())
+	if copyPath {
+		run.accept(p.Duration)
+	} else {
+		run.abort()
+		args := []string{}
+		if p.Duration <= 0 && s.imports.MaxDuration > 0 {
+			// Length unknown (a browser's WebM): stop at the limit.
+			args = append(args, "-t", ff(s.imports.MaxDuration.Seconds()))
+		}
+		if p.copyable() {
+			args = append(args, "-c", "copy")
+		} else {
+			args = append(args,
+				"-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
+				// Even sizes for 4:2:0; a keyframe every 2 s so segments are 2 s.
+				"-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+				"-force_key_frames", "expr:gte(t,n_forced*"+strconv.Itoa(importSegmentSeconds)+")",
+				"-c:a", "aac", "-b:a", "128k", "-ac", "2")
+		}
+		if run, err = newRun("convert", args); err != nil {
+			return err
+		}
+		run.accept(p.Duration)
+	}
+	sealer, out := run.sealer, run.sealer.dir
+	ffErr := <-run.done
 	tFF := time.Since(t0)
 	if ffErr != nil {
 		sealer.stop()
@@ -218,6 +234,53 @@ func (s *Service) processImport(ctx context.Context, j store.Job) (err error) {
 		"ffmpeg_done_after", tFF.Round(time.Millisecond).String(), "sealed_after", tSealed.Round(time.Millisecond).String(),
 		"took", time.Since(t0).Round(time.Millisecond).String())
 	return s.ensureJobs(ctx, v)
+}
+
+// importRun is one ffmpeg run cutting the upload into segments, with the
+// sealer that stores them. Nothing is published before accept.
+type importRun struct {
+	sealer *importSealer
+	cancel context.CancelFunc
+	done   chan error    // ffmpeg's outcome
+	total  atomic.Uint64 // math.Float64bits of the file's duration, for progress
+}
+
+// importArgs are ffmpeg's arguments for cutting src into out with codec
+// arguments args.
+func importArgs(src, out string, args []string) []string {
+	all := []string{"-i", src, "-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn", "-map_metadata", "-1"}
+	all = append(all, args...)
+	return append(all, "-f", "hls", "-hls_time", strconv.Itoa(importSegmentSeconds), "-hls_list_size", "0",
+		"-hls_playlist_type", "event", "-hls_segment_type", "fmp4", "-hls_flags", "temp_file",
+		"-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", filepath.Join(out, "%d.m4s"),
+		filepath.Join(out, "index.m3u8"))
+}
+
+func (s *Service) startImportRun(ctx context.Context, videoID string, z *importSealer, args []string) *importRun {
+	rctx, cancel := context.WithCancel(ctx)
+	r := &importRun{sealer: z, cancel: cancel, done: make(chan error, 1)}
+	z.start()
+	go func() {
+		r.done <- s.ffmpegProgress(rctx, func() float64 { return math.Float64frombits(r.total.Load()) }, func(done float64) {
+			_ = s.store.SetImportState(ctx, videoID, store.ImportProcessing, math.Min(done, 0.99), "", s.now().UTC())
+		}, args...)
+	}()
+	return r
+}
+
+// accept lets the run publish what it stores; total is the file's
+// duration in seconds (0: unknown) for the progress shown.
+func (r *importRun) accept(total float64) {
+	r.total.Store(math.Float64bits(total))
+	r.sealer.open()
+}
+
+// abort stops the run and removes what it stored.
+func (r *importRun) abort() {
+	r.cancel()
+	<-r.done
+	r.sealer.stop()
+	os.RemoveAll(r.sealer.dir)
 }
 
 // dropDeletedImport removes what processing stored for a video deleted
@@ -463,7 +526,7 @@ func clockDuration(sec float64) string {
 
 // ffmpegProgress runs ffmpeg reporting how far it got (0..1 of total
 // seconds; nothing when total is unknown) about once a second.
-func (s *Service) ffmpegProgress(ctx context.Context, total float64, progress func(float64), args ...string) error {
+func (s *Service) ffmpegProgress(ctx context.Context, total func() float64, progress func(float64), args ...string) error {
 	argv := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-progress", "pipe:1", "-nostats"}, args...)
 	cmd := exec.CommandContext(ctx, s.tools.FFmpeg, argv...)
 	stdout, err := cmd.StdoutPipe()
@@ -479,11 +542,11 @@ func (s *Service) ffmpegProgress(ctx context.Context, total float64, progress fu
 	last := time.Now()
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "out_time_us=") || total <= 0 || time.Since(last) < time.Second {
+		if !strings.HasPrefix(line, "out_time_us=") || total() <= 0 || time.Since(last) < time.Second {
 			continue
 		}
 		if us, err := strconv.ParseInt(strings.TrimPrefix(line, "out_time_us="), 10, 64); err == nil && us > 0 {
-			progress(float64(us) / 1e6 / total)
+			progress(float64(us) / 1e6 / total())
 			last = time.Now()
 		}
 	}
@@ -533,6 +596,7 @@ type importSealer struct {
 	dek     seal.Key
 	wrapped []byte
 	dir     string
+	started time.Time // when the job began, for the log
 
 	mu   sync.Mutex
 	next int // next media segment to hand out
@@ -555,6 +619,8 @@ type importSealer struct {
 	pub       sync.WaitGroup
 	done      chan struct{}
 	sealed    chan struct{} // closed when every worker is done
+	gate      chan struct{} // closed by open: publishing may begin
+	opened    sync.Once
 }
 
 const importSealWorkers = 3
@@ -563,7 +629,8 @@ func newImportSealer(parent context.Context, s *Service, videoID string, rec sea
 	ctx, cancel := context.WithCancel(parent)
 	return &importSealer{parent: parent, ctx: ctx, cancel: cancel, s: s, video: videoID, rec: rec, dek: dek, wrapped: wrapped, dir: dir,
 		count: -1, stored: map[int]store.Segment{}, published: -1,
-		queue: make(chan api.SegmentIndex, 16), kick: make(chan struct{}, 1), done: make(chan struct{}), sealed: make(chan struct{})}
+		queue: make(chan api.SegmentIndex, 16), kick: make(chan struct{}, 1), done: make(chan struct{}), sealed: make(chan struct{}),
+		gate: make(chan struct{})}
 }
 
 func (z *importSealer) start() {
@@ -720,6 +787,15 @@ func (z *importSealer) fail(err error) {
 // one, until every worker is done.
 func (z *importSealer) publisher() {
 	defer z.pub.Done()
+	select {
+	case <-z.gate:
+	case <-z.ctx.Done():
+		return
+	}
+	if err := z.publishReady(); err != nil {
+		z.fail(err)
+		return
+	}
 	for {
 		select {
 		case <-z.ctx.Done():
@@ -778,8 +854,12 @@ func (z *importSealer) publishReady() error {
 		return fmt.Errorf("import %s: publish segments: %w", z.video, err)
 	}
 	z.mu.Lock()
+	first := z.published < 0
 	z.published = k
 	z.mu.Unlock()
+	if first {
+		z.s.log.Info("import playable", "video_id", z.video, "segments", k, "after", time.Since(z.started).Round(time.Millisecond).String())
+	}
 	if z.s.onImportPublished != nil {
 		z.s.onImportPublished(z.video, k)
 	}
@@ -814,12 +894,31 @@ func (z *importSealer) finish(durations []float64) error {
 	return nil
 }
 
-// stop abandons the sealing (ffmpeg failed).
+// open lets the sealer publish what it stores.
+func (z *importSealer) open() { z.opened.Do(func() { close(z.gate) }) }
+
+// stop abandons the sealing (ffmpeg failed, or the run was not wanted)
+// and removes the segments it stored but did not publish; what it
+// published is the caller's to take back (clearImportSegments).
 func (z *importSealer) stop() {
 	z.cancel()
 	z.feed.Wait()
 	z.wg.Wait()
 	z.pub.Wait()
+	z.mu.Lock()
+	var keys []string
+	for i, seg := range z.stored {
+		if i == store.InitIndex && z.published < 0 || i >= 0 && i >= max(z.published, 0) {
+			keys = append(keys, blobKey(z.video, api.SegmentIndex(i), seg.SHA256))
+		}
+	}
+	z.mu.Unlock()
+	ctx := context.WithoutCancel(z.parent)
+	for _, k := range keys {
+		if err := z.s.blobs.Delete(ctx, k); err != nil {
+			z.s.log.Warn("remove an abandoned import segment", "video_id", z.video, "err", err)
+		}
+	}
 }
 
 // sealOne seals one plaintext file with the video's fresh data key,
