@@ -263,7 +263,11 @@ func (u *recordUI) print(ev recorder.Event) {
 		}
 	case recorder.Warning:
 		u.clearStatus()
-		fmt.Fprintf(u.stderr, "warning: %s\n", ev.Message)
+		msg := ev.Message
+		if ev.Slow {
+			msg += " (--fps, --max-height, or a faster --preset)"
+		}
+		fmt.Fprintf(u.stderr, "warning: %s\n", msg)
 	case recorder.Stopped:
 		if ev.Err == nil && !u.json {
 			r := ev.Result

@@ -29,6 +29,12 @@ func TestStatusLine(t *testing.T) {
 	if got := b.String(); !strings.HasPrefix(got, "\r\033[K") || !strings.Contains(got, "warning: careful\n") {
 		t.Errorf("a warning does not clear the status line first: %q", got)
 	}
+	// Dropped frames: the CLI names its own remedies.
+	b.Reset()
+	u.print(recorder.Warning{Message: "Frames are being dropped.", Slow: true})
+	if got := b.String(); !strings.Contains(got, "--fps") || !strings.Contains(got, "--max-height") {
+		t.Errorf("the slow-machine warning does not name the flags: %q", got)
+	}
 }
 
 func TestParseRegion(t *testing.T) {

@@ -36,8 +36,13 @@ type Level struct {
 type StateChanged struct{ State State }
 
 // Warning is a problem the recording survives (a device went quiet,
-// frames had to be repeated). Message is a sentence for the user.
-type Warning struct{ Message string }
+// frames had to be repeated). Message is a sentence for the user, in the
+// words of the app's settings; Slow marks the frames-dropped warning, for
+// front ends that can name their own remedies (the CLI's flags).
+type Warning struct {
+	Message string
+	Slow    bool
+}
 
 // Error is the problem that ended the recording; Stopped follows.
 type Error struct{ Err error }

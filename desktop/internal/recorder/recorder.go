@@ -325,10 +325,15 @@ func (r *Recorder) openAudio(warnings *[]string) error {
 	return nil
 }
 
-func (r *Recorder) warn(msg string) {
-	r.log.Warn(msg)
+// warn tells the user through a Warning event; the log keeps it at info
+// level, so a front end that shows events and the log on one terminal
+// does not say it twice.
+func (r *Recorder) warn(msg string) { r.warnEvent(Warning{Message: msg}) }
+
+func (r *Recorder) warnEvent(w Warning) {
+	r.log.Info("warning", "message", w.Message)
 	if r.events != nil {
-		r.events.emit(Warning{Message: msg})
+		r.events.emit(w)
 	}
 }
 
@@ -562,7 +567,8 @@ func (r *Recorder) tick(now time.Time) {
 	}
 	r.mu.Unlock()
 	if warnDrops {
-		r.warn("Frames are being dropped: the computer cannot capture and encode fast enough. Close busy programs, or record with a lower --fps or --max-height, or a faster --preset.")
+		r.warnEvent(Warning{Slow: true,
+			Message: "Frames are being dropped: the computer cannot capture and encode fast enough. Close busy programs, or record at a lower frame rate or resolution."})
 	}
 	r.checkSources(now, st.State)
 	lv := Level{Mic: -90, System: -90, Stats: st}
