@@ -69,6 +69,12 @@ func newJobBox(kek seal.Key) (cipher.AEAD, error) {
 
 // enqueue seals v and queues a job of kind to act on it.
 func (s *Service) enqueue(ctx context.Context, kind string, v any) error {
+	return s.enqueueFor(ctx, kind, "", v)
+}
+
+// enqueueFor is enqueue for a job about the account userID: deleting the
+// account deletes the job (see store.Job.UserID).
+func (s *Service) enqueueFor(ctx context.Context, kind, userID string, v any) error {
 	plain, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("queue %s job: %w", kind, err)
@@ -76,7 +82,7 @@ func (s *Service) enqueue(ctx context.Context, kind string, v any) error {
 	nonce := make([]byte, s.box.NonceSize())
 	rand.Read(nonce)
 	sealed := s.box.Seal(nonce, nonce, plain, []byte(kind))
-	if _, err := s.jobs.Enqueue(ctx, jobs.Spec{Kind: kind, Args: sealedArgs{sealed}, MaxAttempts: MailAttempts}); err != nil {
+	if _, err := s.jobs.Enqueue(ctx, jobs.Spec{Kind: kind, UserID: userID, Args: sealedArgs{sealed}, MaxAttempts: MailAttempts}); err != nil {
 		return fmt.Errorf("queue %s job: %w", kind, err)
 	}
 	return nil
@@ -112,9 +118,9 @@ func (s *Service) RegisterJobs(q *jobs.Queue) {
 	q.Handle(JobReset, s.runReset)
 }
 
-// send queues m.
+// send queues m, as a job of m.UserID's account when it is set.
 func (s *Service) send(ctx context.Context, m mail.Message) error {
-	return s.enqueue(ctx, JobMail, m)
+	return s.enqueueFor(ctx, JobMail, m.UserID, m)
 }
 
 // notice queues m when what it reports has already happened (a password
@@ -129,6 +135,16 @@ func (s *Service) runMail(ctx context.Context, j store.Job) error {
 	m, err := openArgs[mail.Message](s, j)
 	if err != nil {
 		return err
+	}
+	// Deleting the account deletes this job too; a worker that claimed it
+	// just before must not send it after.
+	if j.UserID != "" {
+		if _, err := s.store.User(ctx, j.UserID); errors.Is(err, store.ErrNotFound) {
+			s.log.Info("mail not sent: its account was deleted", "kind", m.Kind, "job_id", j.ID)
+			return nil
+		} else if err != nil {
+			return err
+		}
 	}
 	err = s.mail.Send(ctx, m)
 	if err == nil {

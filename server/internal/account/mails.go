@@ -99,3 +99,10 @@ The link works for 7 days. If you do not have an account yet, sign up
 with this e-mail address first.
 `, inviter, workspace, link)}
 }
+
+// forUser makes m a mail of the account userID: deleting the account
+// deletes it from the queue, unsent.
+func forUser(m mail.Message, userID string) mail.Message {
+	m.UserID = userID
+	return m
+}

@@ -54,7 +54,7 @@ func (s *Service) UpdateProfile(ctx context.Context, u store.User, in ProfileInp
 		if err := s.sendVerification(ctx, next, newEmail, true); err != nil {
 			return ProfileResult{}, err
 		}
-		if err := s.send(ctx, emailChangeNoticeMail(u.Email, next.Name)); err != nil {
+		if err := s.send(ctx, forUser(emailChangeNoticeMail(u.Email, next.Name), u.ID)); err != nil {
 			return ProfileResult{}, err
 		}
 		res.EmailPending = newEmail
@@ -101,7 +101,7 @@ func (s *Service) ChangePassword(ctx context.Context, u store.User, current, pas
 		return err
 	}
 	s.log.Info("password changed", "user_id", u.ID)
-	s.notice(ctx, passwordChangedMail(u.Email, u.Name, s.link("/reset")))
+	s.notice(ctx, forUser(passwordChangedMail(u.Email, u.Name, s.link("/reset")), u.ID))
 	return nil
 }
 

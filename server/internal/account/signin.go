@@ -87,7 +87,7 @@ func (s *Service) register(ctx context.Context, u store.User, policy string, at 
 		if err := s.allow(ctx, limitVerifyUser, old.ID); err != nil {
 			return nil
 		}
-		return s.send(ctx, existingAccountMail(old.Email, old.Name, s.link("/signin"), s.link("/reset")))
+		return s.send(ctx, forUser(existingAccountMail(old.Email, old.Name, s.link("/signin"), s.link("/reset")), old.ID))
 	default:
 		// Never confirmed: whoever reads the mail decides. The details of
 		// the latest sign-up replace the earlier ones.
@@ -115,9 +115,9 @@ func (s *Service) sendVerification(ctx context.Context, u store.User, addr strin
 	}
 	link := s.link("/verify/" + secret)
 	if change {
-		return s.send(ctx, emailChangeMail(addr, u.Name, link))
+		return s.send(ctx, forUser(emailChangeMail(addr, u.Name, link), u.ID))
 	}
-	return s.send(ctx, verifyMail(addr, u.Name, link))
+	return s.send(ctx, forUser(verifyMail(addr, u.Name, link), u.ID))
 }
 
 // VerifyEmail opens a confirmation link: the address it was sent to
@@ -303,7 +303,7 @@ func (s *Service) reset(ctx context.Context, norm string) error {
 		Email: u.Email, CreatedAt: now, ExpiresAt: now.Add(resetTTL)}); err != nil {
 		return err
 	}
-	return s.send(ctx, resetMail(u.Email, u.Name, s.link("/reset/"+secret)))
+	return s.send(ctx, forUser(resetMail(u.Email, u.Name, s.link("/reset/"+secret)), u.ID))
 }
 
 // ResetPassword sets a new password with a reset link's secret, signs the
@@ -349,7 +349,7 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) (s
 		return store.User{}, err
 	}
 	s.log.Info("password reset", "user_id", u.ID)
-	s.notice(ctx, passwordChangedMail(u.Email, u.Name, s.link("/reset")))
+	s.notice(ctx, forUser(passwordChangedMail(u.Email, u.Name, s.link("/reset")), u.ID))
 	return u, nil
 }
 

@@ -265,7 +265,7 @@ func (s *Service) Invite(ctx context.Context, u store.User, wsID, email, role st
 	if err := s.store.CreateInvitation(ctx, inv); err != nil {
 		return store.Invitation{}, err
 	}
-	if err := s.send(ctx, invitationMail(email, u.Name, w.Name, s.link("/invite/"+secret))); err != nil {
+	if err := s.send(ctx, forUser(invitationMail(email, u.Name, w.Name, s.link("/invite/"+secret)), u.ID)); err != nil {
 		return store.Invitation{}, err
 	}
 	s.log.Info("invitation sent", "workspace_id", wsID, "invitation_id", inv.ID, "user_id", u.ID)

@@ -16,6 +16,7 @@ import (
 
 	"framecast.dev/server/internal/account"
 	"framecast.dev/server/internal/config"
+	"framecast.dev/server/internal/mail/mailtest"
 	"framecast.dev/server/internal/store/storetest"
 	"framecast.dev/shared/api"
 	"framecast.dev/shared/seal"
@@ -51,7 +52,11 @@ func TestErasure(t *testing.T) {
 
 func testErasure(t *testing.T, rec hlsRecording, shared string, edit func(*config.Config)) {
 	clk := newClock()
-	ts, smtp := startAccounts(t, clk, edit)
+	// Mail retries come quickly, so a mail queued during an SMTP outage
+	// would arrive within the test if the deletion had left it queued.
+	smtp := mailtest.Start(t)
+	ts := startWith(t, []Option{WithClock(clk.Now), withMailBackoff(300 * time.Millisecond)},
+		func(c *config.Config) { c.SMTPURL = smtp.URL() }, edit)
 	ctx := context.Background()
 
 	// Bob owns a workspace and invites the subject, who has a workspace
@@ -162,7 +167,26 @@ func testErasure(t *testing.T, rec hlsRecording, shared string, edit func(*confi
 	if _, err := ts.d.store.User(ctx, u.ID); err != nil {
 		t.Fatal("a refused deletion deleted the user")
 	}
+	// A mail for them waits in the queue while the SMTP server is down;
+	// their finished mail jobs are in the jobs table too.
+	smtp.Stop()
+	wantRedirect(t, newBrowser(t, ts.URL).post("/reset", url.Values{"email": {"zeb.quill@example.com"}}), "/reset?notice=reset-sent")
+	waitMailAttemptFailed(t, ts, u.ID)
+	resets := mailsAbout(smtp, "Zeb.Quill@Example.com", "Reset your Framecast password")
+	if len(columnValuesMaybe(t, ts, "SELECT id FROM jobs WHERE user_id = ? AND state = 'done'", u.ID)) == 0 {
+		t.Fatal("no finished mail job of the account; the test would prove nothing")
+	}
 	wantRedirect(t, zeb.post("/profile/delete", url.Values{"confirm": {testPassword}, "shared": {shared}}), "/signin?notice=account-deleted")
+	if n := len(columnValuesMaybe(t, ts, "SELECT id FROM jobs WHERE user_id = ?", u.ID)); n != 0 {
+		t.Errorf("%d jobs of the deleted account are left", n)
+	}
+	// Back up, the SMTP server gets nothing for the deleted account over
+	// several retry periods.
+	smtp.Restart(t)
+	time.Sleep(2 * time.Second)
+	if n := mailsAbout(smtp, "Zeb.Quill@Example.com", "Reset your Framecast password"); n != resets {
+		t.Errorf("%d reset mails reached the deleted account's address after the deletion", n-resets)
+	}
 
 	// Signed out everywhere, the device token revoked, the address free.
 	wantRedirect(t, zeb.get("/profile"), "/signin")
@@ -187,6 +211,35 @@ func testErasure(t *testing.T, rec hlsRecording, shared string, edit func(*confi
 	})
 	// (After the sweep: any attempt counts against the address again.)
 	want(t, newBrowser(t, ts.URL).post("/signin", url.Values{"email": {"zeb.quill@example.com"}, "password": {testPassword}}), http.StatusUnauthorized)
+}
+
+// waitMailAttemptFailed waits until a mail job of the user has failed an
+// attempt (the SMTP server is down) and waits to be retried.
+func waitMailAttemptFailed(t *testing.T, ts *testServer, userID string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for _, id := range columnValuesMaybe(t, ts, "SELECT id FROM jobs WHERE user_id = ? AND state IN ('queued', 'running') AND last_error <> ''", userID) {
+			if j, err := ts.d.store.Job(t.Context(), id); err == nil && j.Kind == account.JobMail {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no mail of the account failed an attempt while SMTP was down; the test would prove nothing")
+		}
+	}
+}
+
+// mailsAbout counts the mails received to an address about subject.
+func mailsAbout(smtp *mailtest.Server, to, subject string) int {
+	n := 0
+	for _, m := range smtp.Messages() {
+		for _, rcpt := range m.To {
+			if strings.EqualFold(rcpt, to) && strings.Contains(m.Subject, subject) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // beacon sends one viewer event, as the share page does.
@@ -238,6 +291,16 @@ func waitTrimmed(t *testing.T, ts *testServer, id string) {
 
 func columnValues(t *testing.T, ts *testServer, query string, args ...any) []string {
 	t.Helper()
+	out := columnValuesMaybe(t, ts, query, args...)
+	if len(out) == 0 {
+		t.Fatalf("%s found nothing; the test would prove nothing", query)
+	}
+	return out
+}
+
+// columnValuesMaybe is columnValues that may find nothing.
+func columnValuesMaybe(t *testing.T, ts *testServer, query string, args ...any) []string {
+	t.Helper()
 	rows, err := ts.d.store.(interface{ DB() *sql.DB }).DB().Query(query, args...)
 	if err != nil {
 		t.Fatal(err)
@@ -250,9 +313,6 @@ func columnValues(t *testing.T, ts *testServer, query string, args ...any) []str
 			t.Fatal(err)
 		}
 		out = append(out, s)
-	}
-	if len(out) == 0 {
-		t.Fatalf("%s found nothing; the test would prove nothing", query)
 	}
 	return out
 }

@@ -68,7 +68,7 @@ func (d *Daemon) firstViewMail(videoID string) {
 		return
 	}
 	title := share.DisplayTitle(v)
-	d.accounts.Notify(mail.Message{To: u.Email, Kind: "first-view", Unsubscribe: d.privacy.UnsubscribeURL(u.ID), Subject: fmt.Sprintf("First view of “%s”", title), Text: fmt.Sprintf(
+	d.accounts.Notify(mail.Message{To: u.Email, UserID: u.ID, Kind: "first-view", Unsubscribe: d.privacy.UnsubscribeURL(u.ID), Subject: fmt.Sprintf("First view of “%s”", title), Text: fmt.Sprintf(
 		`Hello %s,
 
 your video “%s” was just watched for the first time.

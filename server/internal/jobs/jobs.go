@@ -216,7 +216,10 @@ func (q *Queue) Handle(kind string, h Handler) {
 type Spec struct {
 	Kind    string
 	VideoID string // "" when not about one video
-	Args    any    // marshalled to JSON; nil for none
+	// UserID is the account the job is about (a mail to or from it):
+	// deleting the account deletes the job. "" for none.
+	UserID string
+	Args   any // marshalled to JSON; nil for none
 	// MaxAttempts overrides the queue's default.
 	MaxAttempts int
 	// After delays the first attempt.
@@ -239,7 +242,7 @@ func (q *Queue) job(sp Spec) (store.Job, error) {
 	var id [16]byte
 	rand.Read(id[:])
 	return store.Job{
-		ID: hex.EncodeToString(id[:]), Kind: sp.Kind, VideoID: sp.VideoID, Args: args,
+		ID: hex.EncodeToString(id[:]), Kind: sp.Kind, VideoID: sp.VideoID, UserID: sp.UserID, Args: args,
 		MaxAttempts: max, RunAt: now.Add(sp.After), CreatedAt: now,
 	}, nil
 }
@@ -466,6 +469,12 @@ func (q *Queue) run(p *pool, owner string, j store.Job) {
 
 func (q *Queue) record(log *slog.Logger, j store.Job, outcome string, err error) {
 	q.done.WithLabelValues(j.Kind, outcome).Inc()
+	if errors.Is(err, store.ErrConflict) {
+		// The row is no longer ours: deleted with its account or video
+		// while it ran, or taken over after a lapsed lease.
+		log.Warn("a job's outcome was not recorded: the job was deleted or taken over meanwhile", "outcome", outcome)
+		return
+	}
 	if err != nil {
 		log.Error("recording a job's outcome failed", "outcome", outcome, "err", err)
 	}

@@ -38,6 +38,9 @@ type Message struct {
 	// HTML, when set, is sent beside Text as its rich alternative (a
 	// video's moving preview); the unsubscribe footer is added to it too.
 	HTML string
+	// UserID, never sent, is the account the mail is to or from: the
+	// queued mail goes (unsent) when that account is deleted.
+	UserID string `json:",omitempty"`
 }
 
 // body is the text with the unsubscribe footer when there is one.

@@ -176,7 +176,8 @@ type Accounts interface {
 	// when the new EmailNorm is taken.
 	UpdateUser(ctx context.Context, u User) error
 	// DeleteUser removes the user and, by cascade, their sessions, tokens,
-	// identities, devices, memberships and video rows.
+	// identities, devices, memberships and video rows, and the jobs about
+	// them (queued, running, done or failed: a mail to them is never sent).
 	DeleteUser(ctx context.Context, id string) error
 
 	CreateSession(ctx context.Context, s Session) error

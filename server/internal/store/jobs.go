@@ -17,9 +17,12 @@ const (
 
 // Job is one unit of background work, usually about one video.
 type Job struct {
-	ID          string
-	Kind        string
-	VideoID     string // "" when the job is not about one video
+	ID      string
+	Kind    string
+	VideoID string // "" when the job is not about one video
+	// UserID is the account the job is about (a mail to or from it), ""
+	// for none. Deleting the account deletes the job, whatever its state.
+	UserID      string
 	Args        []byte // JSON, the kind's own; "{}" when empty
 	State       JobState
 	Attempts    int // claims so far, the current one included
@@ -37,8 +40,9 @@ type Job struct {
 // changes a leased job takes the lease owner and returns ErrConflict when
 // the lease is no longer theirs (it lapsed and another worker took over).
 type Jobs interface {
-	// EnqueueJob inserts j (ID, Kind, VideoID, Args, MaxAttempts, RunAt,
-	// CreatedAt) as queued. If a queued job of the same kind for the same
+	// EnqueueJob inserts j (ID, Kind, VideoID, UserID, Args, MaxAttempts,
+	// RunAt, CreatedAt) as queued; ErrNotFound when its video or user is
+	// gone. If a queued job of the same kind for the same
 	// video is waiting, that one is updated instead (new args, run time,
 	// attempts back to 0) and returned: enqueueing twice runs once.
 	EnqueueJob(ctx context.Context, j Job) (Job, error)
@@ -55,7 +59,9 @@ type Jobs interface {
 	ClaimJobOf(ctx context.Context, owner string, kinds []string, except bool, now, leaseUntil time.Time) (Job, error)
 	// ExtendJobLease keeps a running job leased until until.
 	ExtendJobLease(ctx context.Context, id, owner string, until time.Time) error
-	// CompleteJob marks a leased job done.
+	// CompleteJob marks a leased job done and forgets its arguments: a
+	// finished job is never run again, and its arguments may be personal
+	// (a mail's sealed address).
 	CompleteJob(ctx context.Context, id, owner string, now time.Time) error
 	// FailJob records a failed attempt: the job is queued again at retryAt,
 	// or failed for good when final.

@@ -15,7 +15,7 @@ import (
 // (PostgreSQL adds FOR UPDATE SKIP LOCKED to the subquery instead, so
 // workers on several replicas skip each other's rows without waiting.)
 
-const jobColumns = `id, kind, COALESCE(video_id, ''), args, state, attempts, max_attempts, run_at,
+const jobColumns = `id, kind, COALESCE(video_id, ''), COALESCE(user_id, ''), args, state, attempts, max_attempts, run_at,
 	lease_owner, lease_until, last_error, created_at, updated_at, finished_at`
 
 func scanJob(r scanner) (Job, error) {
@@ -25,7 +25,7 @@ func scanJob(r scanner) (Job, error) {
 		runAt, created, updated int64
 		leaseUntil, finished    sql.NullInt64
 	)
-	err := r.Scan(&j.ID, &j.Kind, &j.VideoID, &args, &state, &j.Attempts, &j.MaxAttempts, &runAt,
+	err := r.Scan(&j.ID, &j.Kind, &j.VideoID, &j.UserID, &args, &state, &j.Attempts, &j.MaxAttempts, &runAt,
 		&j.LeaseOwner, &leaseUntil, &j.LastError, &created, &updated, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Job{}, ErrNotFound
@@ -51,15 +51,15 @@ func jobArgs(j Job) string {
 }
 
 func (s *SQLite) EnqueueJob(ctx context.Context, j Job) (Job, error) {
-	got, err := scanJob(s.db.QueryRowContext(ctx, `INSERT INTO jobs (id, kind, video_id, args, state, max_attempts, run_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)
+	got, err := scanJob(s.db.QueryRowContext(ctx, `INSERT INTO jobs (id, kind, video_id, user_id, args, state, max_attempts, run_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
 		ON CONFLICT (video_id, kind) WHERE state = 'queued' DO UPDATE SET
 			args = excluded.args, max_attempts = excluded.max_attempts, run_at = excluded.run_at,
 			attempts = 0, last_error = '', updated_at = excluded.updated_at
 		RETURNING `+jobColumns,
-		j.ID, j.Kind, nullable(j.VideoID), jobArgs(j), j.MaxAttempts, micros(j.RunAt), micros(j.CreatedAt), micros(j.CreatedAt)))
+		j.ID, j.Kind, nullable(j.VideoID), nullable(j.UserID), jobArgs(j), j.MaxAttempts, micros(j.RunAt), micros(j.CreatedAt), micros(j.CreatedAt)))
 	if isForeignKey(err) {
-		return Job{}, fmt.Errorf("enqueue %s job: video %s: %w", j.Kind, j.VideoID, ErrNotFound)
+		return Job{}, fmt.Errorf("enqueue %s job: video %q or user %q: %w", j.Kind, j.VideoID, j.UserID, ErrNotFound)
 	}
 	if err != nil {
 		return Job{}, fmt.Errorf("enqueue %s job for %s: %w", j.Kind, j.VideoID, err)
@@ -68,17 +68,17 @@ func (s *SQLite) EnqueueJob(ctx context.Context, j Job) (Job, error) {
 }
 
 func (s *SQLite) EnsureJob(ctx context.Context, j Job) (Job, bool, error) {
-	got, err := scanJob(s.db.QueryRowContext(ctx, `INSERT INTO jobs (id, kind, video_id, args, state, max_attempts, run_at, created_at, updated_at)
-		SELECT ?, ?, ?, ?, 'queued', ?, ?, ?, ?
+	got, err := scanJob(s.db.QueryRowContext(ctx, `INSERT INTO jobs (id, kind, video_id, user_id, args, state, max_attempts, run_at, created_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?
 		WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE video_id = ? AND kind = ?)
 		RETURNING `+jobColumns,
-		j.ID, j.Kind, nullable(j.VideoID), jobArgs(j), j.MaxAttempts, micros(j.RunAt), micros(j.CreatedAt), micros(j.CreatedAt),
+		j.ID, j.Kind, nullable(j.VideoID), nullable(j.UserID), jobArgs(j), j.MaxAttempts, micros(j.RunAt), micros(j.CreatedAt), micros(j.CreatedAt),
 		j.VideoID, j.Kind))
 	switch {
 	case err == nil:
 		return got, true, nil
 	case isForeignKey(err):
-		return Job{}, false, fmt.Errorf("ensure %s job: video %s: %w", j.Kind, j.VideoID, ErrNotFound)
+		return Job{}, false, fmt.Errorf("ensure %s job: video %q or user %q: %w", j.Kind, j.VideoID, j.UserID, ErrNotFound)
 	case !errors.Is(err, ErrNotFound):
 		return Job{}, false, fmt.Errorf("ensure %s job for %s: %w", j.Kind, j.VideoID, err)
 	}
@@ -165,7 +165,7 @@ func (s *SQLite) ExtendJobLease(ctx context.Context, id, owner string, until tim
 
 func (s *SQLite) CompleteJob(ctx context.Context, id, owner string, now time.Time) error {
 	return s.leased(ctx, "complete", id, owner,
-		`state = 'done', lease_owner = '', lease_until = NULL, last_error = '', updated_at = ?, finished_at = ?`,
+		`state = 'done', args = '{}', lease_owner = '', lease_until = NULL, last_error = '', updated_at = ?, finished_at = ?`,
 		micros(now), micros(now))
 }
 

@@ -188,7 +188,8 @@ func (s *Service) sendMail(in SendInput, addr, link, note string) fcmail.Message
 			h(link), h(in.GIFURL), in.GIFWidth, in.GIFHeight, h("▶ "+in.Title+" ("+in.Duration+")"))
 	}
 	body += fmt.Sprintf(`<p><a href="%s">%s</a></p>`, h(link), h("▶ Watch “"+in.Title+"”"))
-	return fcmail.Message{To: addr, Kind: "video-sent", Subject: fmt.Sprintf("%s sent you a video: %s", from, in.Title),
+	// The sender's mail: deleting their account cancels what is queued.
+	return fcmail.Message{To: addr, UserID: in.Owner.ID, Kind: "video-sent", Subject: fmt.Sprintf("%s sent you a video: %s", from, in.Title),
 		Text: text, HTML: body, Unsubscribe: s.baseURL + "/unsubscribe/r/" + s.UnsubscribeToken(addr)}
 }
 
