@@ -327,3 +327,22 @@ func (l *LockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// PulseForPackage is what a test package's TestMain needs to share one
+// PulseAudio server among its tests: the server, a stand-in microphone
+// named micName (play into sink to be heard on source), and this process's
+// environment pointed at it. The caller stops it after m.Run.
+func PulseForPackage(micName string) (p *Pulse, source, sink string, err error) {
+	if p, err = StartPulseAudio(); err != nil {
+		return nil, "", "", err
+	}
+	if source, sink, err = p.AddMicrophone(micName); err != nil {
+		p.Stop()
+		return nil, "", "", err
+	}
+	for _, kv := range p.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+	return p, source, sink, nil
+}

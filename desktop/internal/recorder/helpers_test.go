@@ -30,18 +30,9 @@ var (
 
 func TestMain(m *testing.M) {
 	var err error
-	if pulse, err = testenv.StartPulseAudio(); err != nil {
+	if pulse, mic, micSink, err = testenv.PulseForPackage("fakemic"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
-	}
-	if mic, micSink, err = pulse.AddMicrophone("fakemic"); err != nil {
-		pulse.Stop()
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for _, kv := range pulse.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
 	}
 	code := m.Run()
 	pulse.Stop()

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,18 +26,9 @@ var (
 
 func TestMain(m *testing.M) {
 	var err error
-	if srv, err = testenv.StartPulseAudio(); err != nil {
+	if srv, mic, micSink, err = testenv.PulseForPackage("fakemic"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
-	}
-	if mic, micSink, err = srv.AddMicrophone("fakemic"); err != nil {
-		srv.Stop()
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	for _, kv := range srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
 	}
 	code := m.Run()
 	srv.Stop()
