@@ -29,18 +29,11 @@ var (
 
 func sealBytes(t testing.TB, key Key, rec RecordingID, seg uint32, plain []byte) []byte {
 	t.Helper()
-	var out bytes.Buffer
-	w, err := NewWriter(&out, key, rec, seg)
+	sealed, err := Seal(plain, key, rec, seg)
 	if err != nil {
-		t.Fatalf("NewWriter: %v", err)
+		t.Fatalf("Seal: %v", err)
 	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	return out.Bytes()
+	return sealed
 }
 
 func openBytes(key Key, rec RecordingID, seg uint32, sealed []byte) ([]byte, error) {

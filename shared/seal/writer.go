@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"bytes"
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
@@ -107,4 +108,21 @@ func (s *Writer) seal(plain []byte, last bool) error {
 	}
 	s.chunk++
 	return nil
+}
+
+// Seal is the sealed form of a whole segment held in memory, what a
+// Writer over a buffer would produce.
+func Seal(plain []byte, key Key, rec RecordingID, segment uint32) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, SealedSize(int64(len(plain)))))
+	w, err := NewWriter(buf, key, rec, segment)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(plain); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -102,7 +102,7 @@ func TestUploadsWhileRecordingAndPlaysAtStop(t *testing.T) {
 // up the recording is created, mapped and delivered.
 func TestOfflineRecordingIsMappedWhenTheServerAnswers(t *testing.T) {
 	srvDir := t.TempDir()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	d := openDesk(t, t.TempDir())
 	r := d.create(t, "Made offline")
 	up := runUploader(t, d, "http://"+addr)
@@ -125,9 +125,7 @@ func TestOfflineRecordingIsMappedWhenTheServerAnswers(t *testing.T) {
 		t.Fatal("Stats does not say offline")
 	}
 	d.finish(t, r.ID)
-	srv := &server{t: t, dir: srvDir, addr: addr, URL: "http://" + addr, out: &testenv.LockedBuffer{}}
-	srv.start()
-	defer srv.kill()
+	srv := startServerAt(t, addr, srvDir)
 	up.Notify()
 	waitReady(t, up.Uploader, r.ID, 15*time.Second)
 	got := checkDelivered(t, srv, d, r.ID)
@@ -280,16 +278,11 @@ func TestTamperedSegmentsAreRefusedAndNeverServed(t *testing.T) {
 
 func sealBytes(t testing.TB, key seal.Key, id seal.RecordingID, index uint32, plain []byte) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := seal.NewWriter(&buf, key, id, index)
+	sealed, err := seal.Seal(plain, key, id, index)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(plain)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return sealed
 }
 
 func flipByte(t testing.TB, path string, at int64) {

@@ -209,18 +209,11 @@ func get(t *testing.T, url string) []byte {
 
 func sealBytes(t *testing.T, key seal.Key, rec seal.RecordingID, i api.SegmentIndex, plain []byte) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := seal.NewWriter(&buf, key, rec, i.SealIndex())
+	sealed, err := seal.Seal(plain, key, rec, i.SealIndex())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return sealed
 }
 
 func sum(b []byte) string {

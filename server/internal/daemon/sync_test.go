@@ -34,18 +34,11 @@ type recording struct {
 
 func sealSegment(t testing.TB, key seal.Key, rec seal.RecordingID, index api.SegmentIndex, plain []byte) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := seal.NewWriter(&buf, key, rec, index.SealIndex())
+	sealed, err := seal.Seal(plain, key, rec, index.SealIndex())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return sealed
 }
 
 func sum(b []byte) string {
