@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	stdsync "sync"
 	"testing"
 	"time"
 
@@ -23,59 +22,14 @@ import (
 	"framecast.dev/shared/testenv"
 )
 
-type lockedLog struct {
-	mu stdsync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 const deviceToken = "guitest-device-token-0123456789abcdef"
 
 // startServer runs the framecast-server built in TestMain until the test
 // ends and returns its address.
 func startServer(t *testing.T) string {
 	t.Helper()
-	addr := freeAddr(t)
-	url := "http://" + addr
-	var logs lockedLog
-	cmd := exec.Command(filepath.Join(binDir, "framecast-server"))
-	cmd.Env = append(os.Environ(), "FRAMECAST_LISTEN="+addr, "FRAMECAST_DATA_DIR="+t.TempDir(),
-		"FRAMECAST_DEVICE_TOKEN="+deviceToken, "FRAMECAST_BASE_URL="+url, "FRAMECAST_LOG_LEVEL=warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start framecast-server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if resp, err := http.Get(url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("framecast-server not ready within 20s:\n%s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	bin := filepath.Join(binDir, "framecast-server")
+	return testenv.StartServer(t, testenv.ServerConfig{Bin: bin, Token: deviceToken}).URL
 }
 
 // uploaded returns the slugs of the recordings the app's queue has

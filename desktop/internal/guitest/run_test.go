@@ -4,7 +4,6 @@ package guitest
 
 import (
 	"bufio"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,7 +27,7 @@ func TestMakeRunStartsServerAndWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	dataDir := t.TempDir()
 
 	cmd := exec.Command("bash", filepath.Join(root, "scripts", "run.sh"))
@@ -114,16 +113,6 @@ func TestMakeRunStartsServerAndWindow(t *testing.T) {
 		t.Fatalf("the server still answers after Ctrl-C")
 	}
 	waitFor(t, 10*time.Second, "the window to close", func() bool { return window() == "" })
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {

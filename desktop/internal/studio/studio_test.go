@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	stdsync "sync"
 	"testing"
@@ -28,9 +26,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	serverBin = filepath.Join(dir, "framecast-server")
-	if out, err := exec.Command("go", "build", "-o", serverBin, "framecast.dev/server/cmd/framecast-server").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build framecast-server: %v\n%s\n", err, out)
+	if serverBin, err = testenv.BuildServer(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(2)
 	}
@@ -42,56 +39,21 @@ func TestMain(m *testing.M) {
 // startServer runs framecast-server on a free port until the test ends.
 func startServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return startServerAt(t, addr)
+	return startServerIn(t, "", "")
 }
 
 // startServerAt runs framecast-server at addr (host:port) until the test
 // ends.
 func startServerAt(t *testing.T, addr string) string {
 	t.Helper()
-	return startServerIn(t, addr, t.TempDir())
+	return startServerIn(t, addr, "")
 }
 
 // startServerIn runs framecast-server at addr with its data in dataDir
 // (where, with no SMTP server set, its mail-outbox folder receives mail).
 func startServerIn(t *testing.T, addr, dataDir string) string {
 	t.Helper()
-	url := "http://" + addr
-	out := &testenv.LockedBuffer{}
-	cmd := exec.Command(serverBin)
-	cmd.Env = append(os.Environ(), "FRAMECAST_LISTEN="+addr, "FRAMECAST_DATA_DIR="+dataDir,
-		"FRAMECAST_DEVICE_TOKEN="+testToken, "FRAMECAST_BASE_URL="+url, "FRAMECAST_LOG_LEVEL=warn")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start framecast-server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("server log:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("framecast-server not ready: %v\n%s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return testenv.StartServer(t, testenv.ServerConfig{Bin: serverBin, Addr: addr, DataDir: dataDir, Token: testToken}).URL
 }
 
 // env gives the test a display, a sound server and a config folder that

@@ -187,7 +187,7 @@ func throughputRound(b *testing.B, curl string, curlT, upT, up1T time.Duration, 
 	if got, err := api.NewClient(cs.URL, testToken).Video(ctx, v.ID); err != nil || len(got.Segments) != segments {
 		b.Fatalf("curl stored %d segments: %v", len(got.Segments), err)
 	}
-	cs.kill()
+	cs.Kill()
 
 	// The uploader, to a fresh server each time: default concurrency,
 	// then one at a time.
@@ -221,7 +221,7 @@ func throughputRound(b *testing.B, curl string, curlT, upT, up1T time.Duration, 
 		if st := u.Stats(); st.Segments != segments || st.Bytes != *bytes {
 			b.Fatalf("uploader stats %+v, want %d segments, %d bytes", st, segments, *bytes)
 		}
-		us.kill()
+		us.Kill()
 	}
 	return curlT, upT, up1T
 }

@@ -36,7 +36,7 @@ func TestServerDownWhileRecording(t *testing.T) {
 		t.Fatal("nothing uploaded before the outage")
 	}
 	// Kill it mid-upload when possible: segments take a while to send.
-	srv.kill()
+	srv.Kill()
 	before := rec.segments()
 	failuresBefore := up.ev.count(upsync.EventOffline) + up.ev.count(upsync.EventRetry)
 	time.Sleep(10 * time.Second)
@@ -51,7 +51,7 @@ func TestServerDownWhileRecording(t *testing.T) {
 	if failures < 2 || failures > 25 {
 		t.Fatalf("%d failed attempts in a 10 s outage", failures)
 	}
-	srv.start()
+	srv.Start()
 	back := time.Now()
 	rec.wait(t)
 	waitReady(t, up.Uploader, r.ID, 20*time.Second)
@@ -151,7 +151,7 @@ func (p *cutProxy) handle(c net.Conn) {
 // the stall timeout.
 func TestConnectionsCutMidPut(t *testing.T) {
 	srv := startServer(t, "")
-	proxy := startProxy(t, srv.addr, 5, 1_000_000)
+	proxy := startProxy(t, srv.Addr, 5, 1_000_000)
 	d := openDesk(t, t.TempDir())
 	r := d.create(t, "Flaky network")
 	d.add(t, r.ID, api.InitSegment, 1000)

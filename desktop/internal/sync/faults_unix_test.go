@@ -131,7 +131,7 @@ func TestKill9WhileRecordingThenRestart(t *testing.T) {
 // A probe that hangs (the server accepts connections but never answers)
 // must not make the uploader busy-loop while it waits.
 func TestHangingProbeDoesNotSpin(t *testing.T) {
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	d := openDesk(t, t.TempDir())
 	r := d.create(t, "Black hole")
 	d.add(t, r.ID, 0, 10_000)

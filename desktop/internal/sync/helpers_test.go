@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,109 +47,32 @@ func TestMain(m *testing.M) {
 // buildServerAndRun builds framecast-server from this checkout (or takes
 // FRAMECAST_TEST_SERVER_BIN, a prebuilt one) and runs the tests.
 func buildServerAndRun(m *testing.M) (int, error) {
-	if bin := os.Getenv("FRAMECAST_TEST_SERVER_BIN"); bin != "" {
-		serverBin = bin
-		return m.Run(), nil
-	}
 	dir, err := os.MkdirTemp("", "framecast-sync-test-")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	serverBin = filepath.Join(dir, "framecast-server")
-	cmd := exec.Command("go", "build", "-o", serverBin, "framecast.dev/server/cmd/framecast-server")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("build framecast-server for the sync tests: %v\n%s", err, out)
+	if serverBin, err = testenv.BuildServer(dir); err != nil {
+		return 0, err
 	}
 	return m.Run(), nil
 }
 
 // server is a framecast-server process with its own data folder.
-type server struct {
-	t    testing.TB
-	dir  string
-	addr string
-	URL  string
-	cmd  *exec.Cmd
-	out  *testenv.LockedBuffer
-	env  []string
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+type server struct{ *testenv.Server }
 
 // startServer starts a server on a free port; it is stopped when the test
 // ends, and its log printed if the test failed.
 func startServer(t testing.TB, dataDir string) *server {
 	t.Helper()
-	if dataDir == "" {
-		dataDir = t.TempDir()
-	}
-	addr := freeAddr(t)
-	s := &server{t: t, dir: dataDir, addr: addr, URL: "http://" + addr, out: &testenv.LockedBuffer{}}
-	s.start()
-	t.Cleanup(func() {
-		s.kill()
-		if t.Failed() {
-			t.Logf("server log:\n%s", tail(s.out.String(), 40))
-		}
-	})
-	return s
+	return startServerAt(t, "", dataDir)
 }
 
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// start (re)starts the server process on its address and data folder and
-// waits until it is ready.
-func (s *server) start() {
-	s.t.Helper()
-	cmd := exec.Command(serverBin)
-	cmd.Env = append(os.Environ(),
-		"FRAMECAST_LISTEN="+s.addr, "FRAMECAST_DATA_DIR="+s.dir, "FRAMECAST_DEVICE_TOKEN="+testToken,
-		"FRAMECAST_BASE_URL="+s.URL, "FRAMECAST_LOG_LEVEL=warn", "FRAMECAST_SHUTDOWN_TIMEOUT=2s")
-	cmd.Env = append(cmd.Env, s.env...)
-	cmd.Stdout, cmd.Stderr = s.out, s.out
-	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start framecast-server: %v", err)
-	}
-	s.cmd = cmd
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(s.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("framecast-server not ready after 20s: %v\n%s", err, tail(s.out.String(), 20))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// kill ends the server at once (SIGKILL), as a crash or power cut would.
-func (s *server) kill() {
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Kill()
-	s.cmd.Wait()
-	s.cmd = nil
+// startServerAt is startServer at a given address ("": a free port).
+func startServerAt(t testing.TB, addr, dataDir string) *server {
+	t.Helper()
+	return &server{testenv.StartServer(t, testenv.ServerConfig{Bin: serverBin, Addr: addr, DataDir: dataDir,
+		Token: testToken, Env: []string{"FRAMECAST_SHUTDOWN_TIMEOUT=2s"}})}
 }
 
 // blobs returns the stored blob files of a video: index → the SHA-256 of
@@ -158,7 +80,7 @@ func (s *server) kill() {
 // name's hash is not its content's.
 func (s *server) blobs(t testing.TB, videoID string) map[api.SegmentIndex]string {
 	t.Helper()
-	dir := filepath.Join(s.dir, "blobs", "videos", videoID)
+	dir := filepath.Join(s.Dir, "blobs", "videos", videoID)
 	entries, err := os.ReadDir(dir)
 	out := map[api.SegmentIndex]string{}
 	if errors.Is(err, os.ErrNotExist) {
@@ -323,7 +245,7 @@ func runUploader(t testing.TB, d *desk, url string, edit ...func(*upsync.Config)
 	logs := &testenv.LockedBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("uploader log:\n%s", tail(logs.String(), 60))
+			t.Logf("uploader log:\n%s", testenv.Tail(logs.String(), 60))
 		}
 	})
 	cfg := upsync.Config{Queue: d.q, ServerURL: url, Token: testToken, OnEvent: ev.add,
