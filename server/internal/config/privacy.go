@@ -18,7 +18,7 @@ type Privacy struct {
 	AdminEmails []string
 
 	// How long the daily retention job keeps things (see privacy.Retention).
-	RetainUsage, RetainSupport, RetainUnverified, RetainUploads time.Duration
+	RetainUsage, RetainSupport, RetainUnverified, RetainUploads, RetainJobs time.Duration
 }
 
 // The privacy settings are appended to Settings here, so the privacy
@@ -40,6 +40,9 @@ var privacySettings = []Setting{
 	daysSetting("retain-uploads", "FRAMECAST_RETAIN_UPLOADS", "7d",
 		"How long the received part of an abandoned upload (a segment cut off mid-way, a dashboard file upload never finished) is kept without progress. A desktop that comes back resends the segment whole.",
 		func(c *Config) *time.Duration { return &c.Privacy.RetainUploads }),
+	daysSetting("retain-jobs", "FRAMECAST_RETAIN_JOBS", "30d",
+		"How long finished background jobs (processing, mail, exports) stay in the jobs table. Failed processing jobs stay while their video does, so its owner can retry them.",
+		func(c *Config) *time.Duration { return &c.Privacy.RetainJobs }),
 	daysSetting("export-ttl", "FRAMECAST_EXPORT_TTL", "7d",
 		"How long the download link of a data export (\"Download my data\", workspace exports) works; the file is deleted when it expires.",
 		func(c *Config) *time.Duration { return &c.Privacy.ExportTTL }),

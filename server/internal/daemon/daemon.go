@@ -143,7 +143,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if d.privacy, err = privacy.New(privacy.Config{
 		Store: d.store, Blobs: d.blobs, Jobs: d.jobs, Media: d.media, Accounts: d.accounts, Mailer: sender, KEK: d.kek,
 		BaseURL: cfg.BaseURL, WorkDir: filepath.Join(cfg.DataDir, "work"), Log: log, Now: o.now, ExportTTL: cfg.Privacy.ExportTTL, Admins: cfg.Privacy.AdminEmails,
-		Retention: privacy.Retention{Usage: cfg.Privacy.RetainUsage, Support: cfg.Privacy.RetainSupport, Unverified: cfg.Privacy.RetainUnverified, Uploads: cfg.Privacy.RetainUploads},
+		Retention: privacy.Retention{Usage: cfg.Privacy.RetainUsage, Support: cfg.Privacy.RetainSupport, Unverified: cfg.Privacy.RetainUnverified, Uploads: cfg.Privacy.RetainUploads,
+			Jobs: cfg.Privacy.RetainJobs},
 	}); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,9 @@ type Retention struct {
 	Support    time.Duration // support messages after their author's account is deleted [182 days]
 	Unverified time.Duration // accounts never confirmed [30 days]
 	Uploads    time.Duration // abandoned uploads' received bytes [7 days]
+	// Jobs is how long finished jobs stay [30 days]: done jobs of every
+	// kind and failed ones not about a video (see store.PruneJobs).
+	Jobs time.Duration
 	// Export files go when their link expires (Config.ExportTTL).
 }
 
@@ -35,6 +38,9 @@ func (r *Retention) defaults() {
 	}
 	if r.Uploads <= 0 {
 		r.Uploads = 7 * 24 * time.Hour
+	}
+	if r.Jobs <= 0 {
+		r.Jobs = 30 * 24 * time.Hour
 	}
 }
 
@@ -66,7 +72,7 @@ func (s *Service) RunRetentionNow(ctx context.Context) (store.Job, error) {
 
 // RetentionReport counts what one run deleted.
 type RetentionReport struct {
-	Usage, Support, Unverified, Exports, Uploads, Imports int64
+	Usage, Support, Unverified, Exports, Uploads, Imports, Jobs int64
 }
 
 func (s *Service) runRetention(ctx context.Context, j store.Job) error {
@@ -75,7 +81,7 @@ func (s *Service) runRetention(ctx context.Context, j store.Job) error {
 		return err
 	}
 	s.log.Info("retention enforced", "usage_rows", rep.Usage, "support_messages", rep.Support, "unverified_accounts", rep.Unverified,
-		"exports", rep.Exports, "uploads", rep.Uploads, "imports", rep.Imports)
+		"exports", rep.Exports, "uploads", rep.Uploads, "imports", rep.Imports, "jobs", rep.Jobs)
 	// The next run; this one still counts as running, so more than one
 	// pending means another is queued already.
 	if n, err := s.store.PendingJobs(ctx, jobRetention); err != nil || n > 1 {
@@ -146,6 +152,10 @@ func (s *Service) Enforce(ctx context.Context) (RetentionReport, error) {
 			return rep, err
 		}
 		rep.Imports++
+	}
+	// Last, so jobs finished by the steps above are counted from now.
+	if rep.Jobs, err = s.store.PruneJobs(ctx, now.Add(-s.retention.Jobs)); err != nil {
+		return rep, err
 	}
 	return rep, nil
 }

@@ -76,6 +76,13 @@ type Jobs interface {
 	Job(ctx context.Context, id string) (Job, error)
 	// VideoJobs lists a video's jobs, oldest first.
 	VideoJobs(ctx context.Context, videoID string) ([]Job, error)
+	// PruneJobs deletes the jobs that finished before before: done jobs
+	// of every kind, and failed jobs that are not about a video. Failed
+	// jobs of a video stay while the video does (its owner retries them
+	// from the dashboard; they go with it), and queued or running jobs
+	// are never touched. A pruned job no longer stops EnsureJob from
+	// queueing the same work again. It returns how many went.
+	PruneJobs(ctx context.Context, before time.Time) (int64, error)
 	// FailedJobs lists the failed jobs of the videos a user owns, newest
 	// first.
 	FailedJobs(ctx context.Context, ownerID string) ([]Job, error)

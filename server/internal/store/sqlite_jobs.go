@@ -232,3 +232,17 @@ func (s *SQLite) FailedJobs(ctx context.Context, ownerID string) ([]Job, error) 
 			AND video_id IN (SELECT id FROM videos WHERE owner_id = ?)
 		ORDER BY updated_at DESC, id`, ownerID)
 }
+
+func (s *SQLite) PruneJobs(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM jobs
+		WHERE (state = 'done' OR (state = 'failed' AND video_id IS NULL))
+			AND COALESCE(finished_at, updated_at) < ?`, micros(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune jobs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune jobs: %w", err)
+	}
+	return n, nil
+}

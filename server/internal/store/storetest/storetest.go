@@ -35,7 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	tests = append(tests, accountTests...)
 	tests = append(tests, jobTests...)
-	tests = append(tests, jobUserTests...)
+	tests = append(tests, jobPrivacyTests...)
 	tests = append(tests, sharingTests...)
 	tests = append(tests, trackingTests...)
 	tests = append(tests, sendTests...)
