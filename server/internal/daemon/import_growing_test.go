@@ -96,6 +96,8 @@ func TestImportPlaysWhileProcessing(t *testing.T) {
 	if pl.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("a growing playlist is cached: %q", pl.Header.Get("Cache-Control"))
 	}
+	// The owner's page of the video says how its upload stands.
+	want(t, b.get("/videos/"+st.ID), http.StatusOK, "Upload: plays already · processing…")
 	if v := mustVideo(t, ts, st.ID); v.State != store.StateUploading || !v.Growing() {
 		t.Fatalf("half-processed video: %+v", v)
 	}

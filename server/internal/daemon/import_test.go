@@ -262,8 +262,9 @@ func TestImportFiles(t *testing.T) {
 				if st.State != "failed" || !strings.Contains(st.Message, f.Refused) {
 					t.Fatalf("want refused with %q, got %s: %q", f.Refused, st.State, st.Message)
 				}
-				// The owner sees it on the dashboard too.
+				// The owner sees it on the dashboard too, and on the video's page.
 				want(t, b.get("/videos"), 200, f.Refused)
+				want(t, b.get("/videos/"+st.ID), 200, "Upload: failed")
 				noOriginal(t, ts, st.ID)
 				return
 			}

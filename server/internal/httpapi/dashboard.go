@@ -119,6 +119,9 @@ type videoData struct {
 	TrimStart string
 	TrimEnd   string
 	Tracking  trackingForm
+	// Upload: how the file upload that makes this video stands, until it
+	// is a ready video (nil for recordings and finished uploads).
+	Upload *share.UploadStatus
 }
 
 func (s *Server) videoView(c *fiber.Ctx, status int, v store.Video, p page) error {
@@ -143,6 +146,16 @@ func (s *Server) videoView(c *fiber.Ctx, status int, v store.Video, p page) erro
 	}
 	d.Seconds = v.Duration()
 	d.Duration = strconv.FormatFloat(d.Seconds, 'f', 1, 64)
+	if v.State != store.StateReady {
+		im, err := s.store.Import(ctx, v.ID)
+		switch {
+		case err == nil && im.State != store.ImportDone:
+			st := share.ImportStatus(v, im)
+			d.Upload = &st
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
 	if d.Trim, err = s.share.CurrentTrim(ctx, v); err != nil {
 		return err
 	}
