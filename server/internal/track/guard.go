@@ -22,6 +22,16 @@ import (
 //   - Repeated starts of one video by one client (network and browser)
 //     within SameView count as one view: the later page's events are
 //     added to the first page's view.
+//   - A view exists only once its start was taken: progress, finish and
+//     click events of a view id no start created are not views. The
+//     guard remembers the views it started (for aliasTTL), so telling
+//     costs no database read per beacon. It is the simplest sound choice:
+//     an id the server signed at start would also work across replicas,
+//     but the share page is cached whole and sends beacons it cannot
+//     read answers to (sendBeacon), so the browser could not learn it.
+//     The price: with several replicas, a page whose later beacons reach
+//     a replica other than the one that took its start (or after a
+//     restart) loses that view's progress, never invents one.
 //
 // Nothing of an address is kept: entries are keyed by an HMAC under a
 // key made at start and never stored, and their number is bounded (the
@@ -35,6 +45,7 @@ type Guard struct {
 	clients *lru[*buckets] // network → its buckets
 	starts  *lru[string]   // network, browser, video, recipient → the view counted
 	aliases *lru[string]   // a repeated start's view → the view counted
+	started *lru[struct{}] // video, view → a start was taken for it
 }
 
 // GuardConfig tunes a Guard. Zero values take the defaults in brackets.
@@ -81,7 +92,8 @@ func NewGuard(c GuardConfig, now func() time.Time) *Guard {
 	key := make([]byte, 32)
 	rand.Read(key)
 	return &Guard{cfg: c, key: key, now: now,
-		clients: newLRU[*buckets](c.MaxEntries), starts: newLRU[string](c.MaxEntries), aliases: newLRU[string](c.MaxEntries)}
+		clients: newLRU[*buckets](c.MaxEntries), starts: newLRU[string](c.MaxEntries), aliases: newLRU[string](c.MaxEntries),
+		started: newLRU[struct{}](c.MaxEntries)}
 }
 
 type buckets struct {
@@ -131,25 +143,29 @@ func (g *Guard) start(c Client, videoID, view, recipient string) bool {
 		return false
 	}
 	g.starts.put(k, view, now.Add(g.cfg.SameView))
+	g.started.put(g.hash(videoID, view), struct{}{}, now.Add(aliasTTL))
 	return true
 }
 
-// view is the view that events of view count toward.
-func (g *Guard) view(videoID, view string) string {
+// view is the view that events of view count toward, and whether a start
+// of it (or of the view it repeats) was taken: false for an id no start
+// created, whose events are not a view.
+func (g *Guard) view(videoID, view string) (string, bool) {
 	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if first, ok := g.aliases.get(g.hash(videoID, view), now); ok {
-		return first
+		view = first
 	}
-	return view
+	_, ok := g.started.get(g.hash(videoID, view), now)
+	return view, ok
 }
 
 // Len is how many entries the guard holds (tests check the bound).
 func (g *Guard) Len() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.clients.len() + g.starts.len() + g.aliases.len()
+	return g.clients.len() + g.starts.len() + g.aliases.len() + g.started.len()
 }
 
 func (g *Guard) hash(parts ...string) [16]byte {

@@ -207,7 +207,17 @@ func (s *Service) Ingest(ctx context.Context, t Target, b Beacon, c Client) erro
 		return invalid("Unknown event kind %q.", truncate(b.Kind, 16))
 	}
 	if s.guard != nil && b.Kind != store.EventStart {
-		e.ViewID = s.guard.view(t.Video.ID, b.View)
+		id, started := s.guard.view(t.Video.ID, b.View)
+		switch {
+		case started:
+			e.ViewID = id
+		case b.Kind == store.EventCTA:
+			// A button clicked before the video was played is a click,
+			// but not a view: it counts with no per-view row.
+			e.ViewID = ""
+		default:
+			return nil // progress or finish of a view never started: nothing
+		}
 	}
 	if err := s.batch.Add(e); err != nil {
 		return fmt.Errorf("queue viewer event: %w", err)
