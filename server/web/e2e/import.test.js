@@ -75,6 +75,11 @@ test("the library shows the upload's progress on its card, and a new upload with
 
   await page.evaluate(() => { window.sameDocument = true; });
   await page.setInputFiles("#upload-file", fx.next.path);
+  // The upload box offers the links as soon as the video plays, with the
+  // rest still processing (or already done).
+  await page.locator("#upload-done").waitFor({ timeout: 60000 });
+  assert.match(await page.locator("#upload-state").textContent(), /^(Plays already; processing… \d+ %|Ready\.)$/);
+  assert.match(await page.locator("#upload-share").getAttribute("href"), /\/v\/[a-z0-9]+$/);
   const next = page.locator("#library li.card", { hasText: fx.next.title });
   await next.waitFor({ timeout: 15000 });
   // Processed meanwhile (the other job worker): the card follows, up to

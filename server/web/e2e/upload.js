@@ -19,7 +19,8 @@ export function uploadTests(newPage, fx, artifacts) {
   // upload picks the file and waits until it is ready or refused.
   async function upload(page, path) {
     await page.setInputFiles("#upload-file", path);
-    await page.waitForFunction(() => !document.getElementById("upload-done").hidden ||
+    // Ready (its links showed earlier, once it played) or refused.
+    await page.waitForFunction(() => document.getElementById("upload-state").textContent === "Ready." ||
       document.getElementById("upload-error").textContent !== "", null, { timeout: 120000, polling: 200 });
     const error = await page.locator("#upload-error").textContent();
     const share = await page.locator("#upload-share").getAttribute("href");

@@ -18,6 +18,7 @@
     $("upload-progress").hidden = false;
     $("upload-name").textContent = file.name;
     $("upload-error").textContent = "";
+    $("upload-state").textContent = "";
     $("upload-done").hidden = true;
   }
   function state(text) { $("upload-state").textContent = text; }
@@ -118,19 +119,23 @@
     await follow(up.url);
   }
 
-  // follow shows processing until the video is ready or refused.
+  // follow shows processing until the video is ready or refused. The
+  // links appear as soon as it plays (its first segments are in), so the
+  // owner can share it while the rest is processed.
   async function follow(url) {
     for (;;) {
       var up = await where(url);
-      if (up && up.state === "done") {
-        state("Ready.");
+      if (up && (up.state === "done" || up.playable)) {
         $("upload-video").href = up.video_url;
         $("upload-share").href = up.share_url;
         $("upload-done").hidden = false;
-        return;
       }
-      if (up && up.state === "failed") return problem(up.message);
-      if (up) state("Processing… " + Math.floor(up.progress * 100) + " %");
+      if (up && up.state === "done") return state("Ready.");
+      if (up && up.state === "failed") {
+        $("upload-done").hidden = true;
+        return problem(up.message);
+      }
+      if (up) state((up.playable ? "Plays already; processing… " : "Processing… ") + Math.floor(up.progress * 100) + " %");
       await sleep(1000);
     }
   }
