@@ -108,6 +108,7 @@ type Queue struct {
 	now      func() time.Time
 	owner    string
 	handlers map[string]Handler
+	giveUps  map[string]GiveUp
 
 	pools   []*pool
 	poolOf  map[string]*pool // a lane's kinds to its pool
@@ -180,6 +181,7 @@ func New(c Config) *Queue {
 		now:      c.Now,
 		owner:    fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:])),
 		handlers: map[string]Handler{},
+		giveUps:  map[string]GiveUp{},
 		pools:    pools,
 		poolOf:   poolOf,
 		stop:     make(chan struct{}),
@@ -210,6 +212,19 @@ func (q *Queue) Handle(kind string, h Handler) {
 		panic("jobs: Handle after Start")
 	}
 	q.handlers[kind] = h
+}
+
+// GiveUp cleans up after a job that failed without its handler seeing the
+// end: every attempt was cut off (the server stopped or crashed during
+// each), so the handler's own failure path never ran. reason is what the
+// job records.
+type GiveUp func(ctx context.Context, j store.Job, reason string)
+
+// HandleGiveUp registers the clean-up for jobs of kind given up that way.
+func (q *Queue) HandleGiveUp(kind string, f GiveUp) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.giveUps[kind] = f
 }
 
 // Spec describes a job to enqueue.
@@ -397,6 +412,12 @@ func (q *Queue) run(p *pool, owner string, j store.Job) {
 		msg := fmt.Sprintf("interrupted: %d attempts did not finish (the server stopped or crashed during each)", j.MaxAttempts)
 		if j.LastError != "" {
 			msg += "; earlier: " + j.LastError
+		}
+		q.mu.Lock()
+		giveUp := q.giveUps[j.Kind]
+		q.mu.Unlock()
+		if giveUp != nil {
+			giveUp(bg, j, msg)
 		}
 		q.record(log, j, "failed", q.store.FailJob(bg, j.ID, owner, q.limit(msg), now, time.Time{}, true))
 		return

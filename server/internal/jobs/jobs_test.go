@@ -316,9 +316,24 @@ func TestCrashLoopGivesUp(t *testing.T) {
 		}
 	}
 	q.Handle("gif", func(ctx context.Context, j store.Job) error { t.Error("ran a job past its attempts"); return nil })
+	// The kind's clean-up runs, since its handler never saw the end.
+	gaveUp := make(chan string, 1)
+	q.HandleGiveUp("gif", func(_ context.Context, g store.Job, reason string) {
+		if g.ID == j.ID {
+			gaveUp <- reason
+		}
+	})
 	q.Start()
 	defer stop(t, q)
 	if got := waitJob(t, s, j.ID, store.JobFailed); !strings.Contains(got.LastError, "interrupted") {
 		t.Fatalf("crash-looping job = %+v", got)
+	}
+	select {
+	case reason := <-gaveUp:
+		if !strings.Contains(reason, "interrupted") {
+			t.Errorf("give-up reason %q", reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the give-up clean-up did not run")
 	}
 }

@@ -393,6 +393,20 @@ func (s *Service) removeImportParts(ctx context.Context, videoID string) {
 	}
 }
 
+// importGivenUp ends an import whose every attempt was cut off by a
+// stop or crash: what the last one published is taken back (a partial
+// video must not go on playing with no end in sight) and the owner sees
+// the failure, with Retry.
+func (s *Service) importGivenUp(ctx context.Context, j store.Job, reason string) {
+	if err := s.clearImportSegments(ctx, j.VideoID); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("taking back a given-up import's segments failed", "video_id", j.VideoID, "err", err)
+	}
+	msg := "Processing failed: " + reason
+	if err := s.store.SetImportState(ctx, j.VideoID, store.ImportFailed, 0, msg, s.now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("recording a given-up import's failure failed", "video_id", j.VideoID, "err", err)
+	}
+}
+
 func (s *Service) clearImportSegments(ctx context.Context, videoID string) error {
 	segs, err := s.store.Segments(ctx, videoID)
 	if err != nil {

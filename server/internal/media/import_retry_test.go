@@ -21,12 +21,13 @@ import (
 	"framecast.dev/shared/testenv"
 )
 
-// An import attempt that stops after publishing its first segments (here
-// its context ends, as when the server is killed: nothing is taken back)
-// leaves a video that plays that far and has no end; the retried job
-// clears it, starts over with a fresh key and ends with every segment
-// stored once, all of them opening.
-func TestImportInterruptedMidwayIsRetriedClean(t *testing.T) {
+// interruptedImport uploads a 20 s clip and runs an import attempt that
+// is cut off (its context ends, as when the server is killed: nothing is
+// taken back) right after it published its first segments. It returns
+// the service, its store and disk, the video as the attempt left it, and
+// a function that turns off the cut for later attempts.
+func interruptedImport(t *testing.T) (*Service, store.Store, *blob.Disk, store.Video, func()) {
+	t.Helper()
 	ffmpeg := testenv.Require(t, "ffmpeg")
 	testenv.Require(t, "ffprobe")
 	ctx := context.Background()
@@ -85,7 +86,19 @@ func TestImportInterruptedMidwayIsRetriedClean(t *testing.T) {
 		t.Fatalf("an interrupted import's playlist:\n%s", pl)
 	}
 
-	crash = nil
+	return s, st, disk, half, func() { crash = nil }
+}
+
+// An import attempt that stops after publishing its first segments (here
+// its context ends, as when the server is killed: nothing is taken back)
+// leaves a video that plays that far and has no end; the retried job
+// clears it, starts over with a fresh key and ends with every segment
+// stored once, all of them opening.
+func TestImportInterruptedMidwayIsRetriedClean(t *testing.T) {
+	ctx := context.Background()
+	s, st, disk, half, uncut := interruptedImport(t)
+	v := half
+	uncut()
 	if err := s.processImport(ctx, store.Job{VideoID: v.ID, Attempts: 2, MaxAttempts: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -123,5 +136,29 @@ func TestImportInterruptedMidwayIsRetriedClean(t *testing.T) {
 			t.Fatalf("segment %d: %v", seg.Index, err)
 		}
 		rc.Close()
+	}
+}
+
+// An import whose every attempt was cut off is given up by the job queue
+// without its handler seeing the end: the give-up takes back what the last
+// attempt published (the share link stops playing a partial video with no
+// end) and the owner sees the failure.
+func TestGivenUpImportIsTakenBack(t *testing.T) {
+	ctx := context.Background()
+	s, st, _, half, _ := interruptedImport(t)
+	s.importGivenUp(ctx, store.Job{VideoID: half.ID}, "interrupted: 3 attempts did not finish")
+	v, err := st.Video(ctx, half.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Playable() || v.SegmentCount != 0 {
+		t.Fatalf("a given-up import still plays: %+v", v)
+	}
+	im, err := st.Import(ctx, half.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.State != store.ImportFailed || !strings.Contains(im.Message, "interrupted") {
+		t.Fatalf("the owner is not told: %+v", im)
 	}
 }

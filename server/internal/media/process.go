@@ -79,6 +79,7 @@ func (s *Service) RegisterJobs(q *jobs.Queue) {
 	q.Handle(JobMP4, s.videoJob(s.processMP4))
 	q.Handle(JobTrim, s.videoJob(s.processTrim))
 	q.Handle(JobImport, s.processImport)
+	q.HandleGiveUp(JobImport, s.importGivenUp)
 }
 
 // ensureJobs queues the processing every ready video gets, once: a
