@@ -50,6 +50,7 @@ type Config struct {
 	SMTPPort     int
 	SMTPUsername string
 	SMTPPassword string
+	MetricsToken string
 	SMTPTLS      string
 	MailFrom     string // empty: DefaultMailFrom of the base URL
 
@@ -303,6 +304,18 @@ var Settings = []Setting{
 		Description: "SMTP login name.",
 		get:         func(c *Config) string { return c.SMTPUsername },
 		set:         func(c *Config, v string) error { c.SMTPUsername = v; return nil },
+	},
+	{
+		Env: "FRAMECAST_METRICS_TOKEN", Default: "unset: /metrics is off", NoDefault: true, Secret: true,
+		Description: "Bearer token Prometheus sends to scrape `/metrics` (`authorization: {credentials: ...}` in its scrape config); without it `/metrics` is not served, since it tells how busy the server is. At least 16 characters. Environment only.",
+		get:         func(c *Config) string { return c.MetricsToken },
+		set: func(c *Config, v string) error {
+			if v != "" && len(v) < 16 {
+				return errors.New("FRAMECAST_METRICS_TOKEN must be at least 16 characters")
+			}
+			c.MetricsToken = v
+			return nil
+		},
 	},
 	{
 		Env: "FRAMECAST_SMTP_PASSWORD", Default: "unset", NoDefault: true, Secret: true,

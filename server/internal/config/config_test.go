@@ -60,6 +60,8 @@ func TestInvalid(t *testing.T) {
 		{[]string{"-mail-from", "nobody"}, nil},
 		{[]string{"-smtp-host", "mail.example.com"}, map[string]string{"FRAMECAST_SMTP_URL": "smtp://mail.example.com"}},
 		{nil, map[string]string{"FRAMECAST_SMTP_PASSWORD": "pw"}},          // without a username
+		{nil, map[string]string{"FRAMECAST_METRICS_TOKEN": "guessable"}},   // too short
+		{[]string{"-metrics-token", "0123456789abcdef0123"}, nil},          // secrets are env-only
 		{[]string{"-google-client-id", "id"}, nil},                         // without its secret
 		{nil, map[string]string{"FRAMECAST_MICROSOFT_CLIENT_SECRET": "s"}}, // without its id
 		{[]string{"-smtp-password", "pw"}, nil},                            // secrets are env-only

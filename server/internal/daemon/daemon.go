@@ -171,6 +171,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		MaxSegmentBytes: cfg.MaxSegmentBytes,
 		MaxUploadBytes:  cfg.MaxUploadBytes,
+		MetricsToken:    cfg.MetricsToken,
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"framecast.dev/server/internal/config"
 	"framecast.dev/shared/api"
 )
 
@@ -69,12 +70,33 @@ func TestReadyzDatabaseDown(t *testing.T) {
 	}
 }
 
+// /metrics is off without a token, and answers only with it: it tells
+// how busy the server is.
+func TestMetricsNeedTheirToken(t *testing.T) {
+	off := start(t)
+	wantStatus(t, off.do(t, "GET", "/metrics", nil, false), 404)
+	wantStatus(t, off.do(t, "GET", "/metrics", nil, false, "Authorization", "Bearer "), 404)
+	const token = "scrape-token-0123456789"
+	on := start(t, func(c *config.Config) { c.MetricsToken = token })
+	for _, h := range []string{"", "Bearer wrong-token-0123456789", "Basic " + token, token} {
+		resp := on.do(t, "GET", "/metrics", nil, false, "Authorization", h)
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("Authorization %q: %d (WWW-Authenticate %q), want 401 asking for the token", h, resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+		resp.Body.Close()
+	}
+	if body := wantStatus(t, on.do(t, "GET", "/metrics", nil, false, "Authorization", "Bearer "+token), 200); !strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics with its token:\n%s", body)
+	}
+}
+
 func TestMetrics(t *testing.T) {
-	ts := start(t)
+	const token = "scrape-token-0123456789"
+	ts := start(t, func(c *config.Config) { c.MetricsToken = token })
 	wantStatus(t, ts.do(t, "GET", "/healthz", nil, false), 200)
 	wantStatus(t, ts.do(t, "GET", api.VideoPath("aaaaaaaaaaaaaaaaaaaaaaaaaa"), nil, true), 404)
 	wantStatus(t, ts.do(t, "GET", "/no/such/page", nil, false), 404)
-	body := wantStatus(t, ts.do(t, "GET", "/metrics", nil, false), 200)
+	body := wantStatus(t, ts.do(t, "GET", "/metrics", nil, false, "Authorization", "Bearer "+token), 200)
 	for _, want := range []string{
 		`framecast_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
 		`framecast_http_requests_total{method="GET",route="/api/v1/videos/:id",status="404"} 1`,

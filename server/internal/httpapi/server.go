@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,10 @@ type Deps struct {
 	MaxBodyBytes    int64
 	MaxSegmentBytes int64
 	MaxUploadBytes  int64 // whole video files from the dashboard
+	// MetricsToken is the bearer token /metrics asks for; empty: /metrics
+	// is off (it tells how busy the server is, which is nobody's business
+	// but the operator's).
+	MetricsToken string
 }
 
 // Server holds the fiber app and what its handlers share.
@@ -71,6 +76,7 @@ type Server struct {
 	cookies    cookieNames
 	proxies    []netip.Prefix
 	registry   *prometheus.Registry
+	metricsTok string
 	metrics    *metrics
 }
 
@@ -102,6 +108,7 @@ func New(d Deps) (*Server, error) {
 		maxBody:    d.MaxBodyBytes,
 		maxSegment: d.MaxSegmentBytes,
 		maxUpload:  d.MaxUploadBytes,
+		metricsTok: d.MetricsToken,
 		https:      strings.HasPrefix(d.BaseURL, "https://"),
 		registry:   prometheus.NewRegistry(),
 	}
@@ -137,7 +144,7 @@ func (s *Server) routes() {
 	a.Use(s.outermost, s.recoverPanics)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
-	a.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	a.Get("/metrics", s.metricsAuth, adaptor.HTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 	a.Use("/static", filesystem.New(filesystem.Config{
 		Root: http.FS(web.Static), PathPrefix: "static", MaxAge: 86400,
 	}))
@@ -261,4 +268,18 @@ func (s *Server) readBody(c *fiber.Ctx, limit int64) ([]byte, error) {
 			"The request body is larger than %d bytes.", limit)
 	}
 	return b, nil
+}
+
+// metricsAuth lets through only the operator's scraper: /metrics is not
+// found without a configured token, and asks for it with one.
+func (s *Server) metricsAuth(c *fiber.Ctx) error {
+	if s.metricsTok == "" {
+		return fiber.ErrNotFound
+	}
+	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.metricsTok)) != 1 {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+		return fiber.ErrUnauthorized
+	}
+	return c.Next()
 }
