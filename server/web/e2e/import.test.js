@@ -3,38 +3,13 @@
 // TestImportPlaysWhileProcessing (server/internal/daemon) uploads a file,
 // holds its processing after the first segments are published and passes
 // the video in FRAMECAST_E2E (a JSON file); run it rather than this file.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { fx, artifacts, newPage as openPage } from "./harness.js";
 
-const fx = JSON.parse(readFileSync(process.env.FRAMECAST_E2E, "utf8"));
-const artifacts = process.env.FRAMECAST_ARTIFACTS || "artifacts";
-mkdirSync(artifacts, { recursive: true });
-
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.FRAMECAST_CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--autoplay-policy=no-user-gesture-required"],
-  });
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function newPage(options = {}) {
-  const context = await browser.newContext({ baseURL: fx.base, viewport: { width: 1280, height: 900 }, ...options });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push("page error: " + e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push("console: " + m.text());
-  });
-  return { context, page, problems };
+function newPage(options = {}) {
+  return openPage({ viewport: { width: 1280, height: 900 }, ...options });
 }
 
 test("a half-processed import's share page shows the player and plays from the start", async () => {

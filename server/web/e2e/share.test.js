@@ -2,40 +2,15 @@
 // playwright-core. The Go test TestShareBrowser (server/internal/daemon) starts
 // the server, prepares the videos and passes them in FRAMECAST_E2E (a JSON
 // file); run it rather than this file.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { fx, artifacts, newPage as openPage } from "./harness.js";
 import { uploadTests } from "./upload.js";
 
-const fx = JSON.parse(readFileSync(process.env.FRAMECAST_E2E, "utf8"));
-const artifacts = process.env.FRAMECAST_ARTIFACTS || "artifacts";
-mkdirSync(artifacts, { recursive: true });
-
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.FRAMECAST_CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--autoplay-policy=no-user-gesture-required"],
-  });
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function newPage(options = {}) {
-  const context = await browser.newContext({ baseURL: fx.base, ...options });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push("page error: " + e.message));
-  page.on("console", (m) => {
-    // Pages answered 401/404/410 on purpose log their own status.
-    if (m.type() === "error" && !/status of (401|404|410)/.test(m.text())) problems.push("console: " + m.text());
-  });
-  return { context, page, problems };
+// Pages answered 401/404/410 on purpose log their own status.
+function newPage(options = {}) {
+  return openPage(options, (text) => /status of (401|404|410)/.test(text));
 }
 
 // plays starts the video in frame (a page or an iframe) and waits until

@@ -3,32 +3,17 @@
 // public address (sent through the trusted proxy's X-Forwarded-For). The
 // Go test TestTrackingBrowser (server/internal/daemon) prepares the videos
 // and then checks what the database holds; run it rather than this file.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { chromium } from "playwright-core";
-
-const fx = JSON.parse(readFileSync(process.env.FRAMECAST_E2E, "utf8"));
-
-let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.FRAMECAST_CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--autoplay-policy=no-user-gesture-required"],
-  });
-});
-after(async () => {
-  await browser?.close();
-});
+import { join } from "node:path";
+import { fx, artifacts, newContext } from "./harness.js";
 
 for (const c of fx.cases) {
   test(`level ${c.level}, signal ${c.signal || "none"}: play to the end and click`, async () => {
     const headers = { "X-Forwarded-For": fx.ip };
     if (c.signal === "dnt") headers["DNT"] = "1";
     if (c.signal === "gpc") headers["Sec-GPC"] = "1";
-    const context = await browser.newContext({ baseURL: fx.base, extraHTTPHeaders: headers });
+    const context = await newContext({ extraHTTPHeaders: headers });
     const page = await context.newPage();
     const problems = [];
     page.on("pageerror", (e) => problems.push("page error: " + e.message));
@@ -73,7 +58,7 @@ for (const c of fx.cases) {
 }
 
 test("the owner's analytics page draws its charts", async () => {
-  const context = await browser.newContext({ baseURL: fx.base, viewport: { width: 1280, height: 1000 } });
+  const context = await newContext({ viewport: { width: 1280, height: 1000 } });
   await context.addCookies([{ name: "fc_session", value: fx.session, url: fx.base }]);
   const page = await context.newPage();
   const problems = [];
@@ -86,7 +71,7 @@ test("the owner's analytics page draws its charts", async () => {
   await page.locator("#days-chart canvas").waitFor();
   assert.equal((await page.locator("#views").textContent()).trim(), "1");
   assert.match(await page.locator(".attribution").textContent(), /IP Geolocation by DB-IP/);
-  await page.screenshot({ path: (process.env.FRAMECAST_ARTIFACTS || "artifacts") + "/analytics.png", fullPage: true });
+  await page.screenshot({ path: join(artifacts, "analytics.png"), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();
 });
