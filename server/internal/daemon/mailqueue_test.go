@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"database/sql"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,19 +16,7 @@ import (
 // accountJobs lists the account mail jobs in the server's database.
 func accountJobs(t *testing.T, ts *testServer) []store.Job {
 	t.Helper()
-	rows, err := ts.d.store.(interface{ DB() *sql.DB }).DB().Query(`SELECT id FROM jobs WHERE kind LIKE 'account-%' ORDER BY created_at`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
+	ids := columnValuesMaybe(t, ts, `SELECT id FROM jobs WHERE kind LIKE 'account-%' ORDER BY created_at`)
 	var js []store.Job
 	for _, id := range ids {
 		j, err := ts.d.store.Job(t.Context(), id)
