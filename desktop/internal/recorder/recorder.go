@@ -439,6 +439,10 @@ func (r *Recorder) statsLocked() Stats {
 	return s
 }
 
+// captureEnded runs when capture has ended, before it asks to stop; tests
+// delay it to make the frame writer finish first.
+var captureEnded = func() {}
+
 // run is the recording's life after Start.
 func (r *Recorder) run() {
 	vctx, stopVideo := context.WithCancel(context.Background())
@@ -452,6 +456,7 @@ func (r *Recorder) run() {
 		}
 		frames <- n
 		lastFrame <- n
+		captureEnded()
 		if r.video.max > 0 && n >= r.video.max {
 			r.requestStop(false)
 		}
@@ -489,12 +494,19 @@ loop:
 			}
 			break loop
 		case err := <-writeErr:
+			writeErr <- nil // finish reads it again; err is dealt with here
+			if err == nil {
+				// Capture reached the duration and every frame is
+				// written: the normal end, arriving before capture's
+				// stop request. (Treating it as ffmpeg failing killed a
+				// healthy ffmpeg two seconds later.)
+				break loop
+			}
 			// ffmpeg stopped reading: its exit status says why.
 			failure = r.enc.WaitTimeout(2 * time.Second)
 			if failure == nil {
 				failure = err
 			}
-			writeErr <- nil
 			break loop
 		case err := <-watchAudio:
 			failure = r.enc.WaitTimeout(2 * time.Second)

@@ -350,6 +350,30 @@ func TestRegionHasTheRegionsSize(t *testing.T) {
 	}
 }
 
+// A recording with a duration ends by itself; the frame writer may finish
+// before capture has asked to stop (here it always does), and that is
+// the normal end, not ffmpeg failing (it used to be: ffmpeg was killed
+// two seconds later and the recording lost, once in a few CI runs).
+func TestDurationEndsCleanlyWhateverFinishesFirst(t *testing.T) {
+	d := xvfb(t, 640, 480)
+	win, err := screentest.NewWindow(d.Name, rect(0, 0, 320, 240))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win.Close()
+	win.Fill(color.RGBA{0, 120, 250, 255})
+	defer recorder.DelayStopRequest(300 * time.Millisecond)()
+	r := start(t, recorder.Options{Region: rect(0, 0, 320, 240), Duration: time.Second})
+	st := r.wait(20 * time.Second)
+	if st.Err != nil {
+		t.Fatalf("a recording that reached its duration failed: %v", st.Err)
+	}
+	if st.Result.Frames != 30 {
+		t.Errorf("%d frames, want 30", st.Result.Frames)
+	}
+	playsToTheEnd(t, st.Result.MP4)
+}
+
 func TestBadInputFailsBeforeWritingAnything(t *testing.T) {
 	xvfb(t, 640, 480)
 	ro := t.TempDir()
