@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -316,14 +317,17 @@ func TestRegionHasTheRegionsSize(t *testing.T) {
 	}
 	defer win.Close()
 	win.Fill(color.RGBA{250, 200, 0, 255})
-	for _, here := range []bool{true, false} {
+	// The recorder converts only where it has the vector code (amd64 with
+	// AVX2, which every x86-64 CPU since 2013 has).
+	paths := []bool{false}
+	if runtime.GOARCH == "amd64" {
+		paths = append(paths, true)
+	}
+	for _, here := range paths {
 		name := map[bool]string{true: "converted-by-recorder", false: "converted-by-ffmpeg"}[here]
 		t.Run(name, func(t *testing.T) {
 			if here && !yuv.Fast() {
-				if testenv.InCI() {
-					t.Fatal("CI's machine has AVX2: the recorder's conversion must be tested there")
-				}
-				t.Skip("no AVX2 here")
+				t.Fatal("this amd64 machine lacks AVX2: the recorder's conversion cannot be tested here")
 			}
 			old := recorder.ConvertInRecorder(here)
 			defer recorder.ConvertInRecorder(old)
